@@ -1,0 +1,4 @@
+/** The one task queue the worker polls and every run is started on. */
+export const TASK_QUEUE = 'invoice-charging';
+/** The workflow type users start by name (`temporal workflow start --type ...`). */
+export const CHARGE_WORKFLOW_TYPE = 'chargePendingInvoices';
