@@ -1,0 +1,60 @@
+import mysql from 'mysql2/promise';
+
+export type Pool = mysql.Pool;
+
+export interface PoolOptions {
+  connectionLimit: number;
+}
+
+/**
+ * A mysql2 pool whose values round-trip without surprises: DATETIMEs are UTC `Date`s on both
+ * sides (money and time are always UTC here), DECIMALs are numbers, BIGINTs are numbers while
+ * they are safe integers and strings beyond that.
+ */
+export function createPool(mysqlUrl: string, { connectionLimit }: PoolOptions): Pool {
+  const pool = mysql.createPool({
+    uri: mysqlUrl,
+    connectionLimit,
+    timezone: 'Z',
+    dateStrings: false,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    connectTimeout: 10_000,
+  });
+  // The driver converts Dates with timezone 'Z'; the session must agree so that NOW(),
+  // CURRENT_TIMESTAMP defaults and TIMESTAMP columns are UTC as well. Commands on a connection
+  // run in order, so this runs before the query that caused the connection to be opened.
+  pool.pool.on('connection', (connection) => {
+    connection.query("SET time_zone = '+00:00'", (err) => {
+      if (err) connection.destroy();
+    });
+  });
+  targets.set(pool, describeMysqlUrl(mysqlUrl));
+  return pool;
+}
+
+/** `host:port/database` of a MySQL URL, for messages: never the user or password. */
+export function describeMysqlUrl(mysqlUrl: string): string {
+  try {
+    const u = new URL(mysqlUrl);
+    return `${u.hostname}:${u.port || '3306'}${u.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
+const targets = new WeakMap<Pool, string>();
+
+/** Fails fast with a message that says what to check, instead of a bare ECONNREFUSED later. */
+export async function checkDatabase(pool: Pool): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { sqlMessage?: string };
+    const reason = [e.code, e.sqlMessage ?? e.message].filter(Boolean).join(': ');
+    throw new Error(`cannot reach MySQL at ${targets.get(pool) ?? 'the configured host'} (${reason}): is it running? check MYSQL_URL`, {
+      cause: err,
+    });
+  }
+}
