@@ -7,13 +7,17 @@ const STRIPE_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 const optionalInt = (min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).optional();
 
-const envSchema = z.object({
+const temporalEnvSchema = z.object({
   TEMPORAL_ADDRESS: z
     .string()
     .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, e.g. localhost:7233')
     .default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'must be the Web UI URL, e.g. http://localhost:8233' }).optional(),
+});
+
+const workerEnvSchema = temporalEnvSchema.extend({
   MYSQL_URL: z
     .string({ error: 'is required, e.g. mysql://user:password@127.0.0.1:3306/invoices' })
     .refine((v) => /^mysql:\/\/[^/]+\/[^/?]+/.test(v), 'must be mysql://user:password@host:port/database'),
@@ -43,8 +47,16 @@ export interface StripeConfig {
   timeoutMs: number;
 }
 
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** Where run links point; default: the dev server's UI on the frontend port + 1000. */
+  uiUrl: string;
+}
+
 export interface AppConfig {
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: TemporalConfig;
   mysqlUrl: string;
   dbPoolSize: number;
   stripe: StripeConfig;
@@ -61,17 +73,34 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-/** The only reader of process.env: validates everything at once and reports every problem. */
-export function loadConfig(env: Env = process.env): AppConfig {
-  const blankToUndefined = Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]),
-  );
-  const parsed = envSchema.safeParse(blankToUndefined);
+function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+  const parsed = schema.safeParse(blankToUndefined);
   if (!parsed.success) {
     // Messages name the variable and what to fix; they never echo the value (it may be a secret).
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+function temporalConfig(e: z.infer<typeof temporalEnvSchema>): TemporalConfig {
+  const [host, port] = e.TEMPORAL_ADDRESS.split(':');
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TASK_QUEUE,
+    uiUrl: (e.TEMPORAL_UI_URL ?? `http://${host}:${Number(port) + 1000}`).replace(/\/$/, ''),
+  };
+}
+
+/** What the CLI needs: only Temporal. */
+export function loadClientConfig(env: Env = process.env): TemporalConfig {
+  return temporalConfig(parseEnv(temporalEnvSchema, env));
+}
+
+/** What the worker needs. The only reader of process.env; reports every problem at once. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const e = parseEnv(workerEnvSchema, env);
   const problems: string[] = [];
   const liveKey = /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY);
   const allowLive = e.STRIPE_ALLOW_LIVE_KEY === 'true' || e.STRIPE_ALLOW_LIVE_KEY === '1';
@@ -81,22 +110,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TASK_QUEUE },
+    temporal: temporalConfig(e),
     mysqlUrl: e.MYSQL_URL,
     dbPoolSize: e.DB_POOL_SIZE ?? 20,
-    stripe: {
-      secretKey: e.STRIPE_SECRET_KEY,
-      apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined,
-      timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000,
-    },
+    stripe: withHiddenSecret(
+      { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },
+      e.STRIPE_SECRET_KEY,
+    ),
     stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (liveKey ? 100 : 25),
   };
 }
 
+/** The key is non-enumerable, so logging or serialising the config cannot leak it. */
+function withHiddenSecret(rest: Omit<StripeConfig, 'secretKey'>, secretKey: string): StripeConfig {
+  return Object.defineProperty({ ...rest }, 'secretKey', { value: secretKey, enumerable: false }) as StripeConfig;
+}
+
 /** Prints each problem on its own line and exits non-zero; for CLIs and the worker. */
-export function loadConfigOrExit(env: Env = process.env): AppConfig {
+export function orExit<T>(load: () => T): T {
   try {
-    return loadConfig(env);
+    return load();
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) console.error(`config error: ${p}`);

@@ -34,13 +34,17 @@ CREATE TABLE invoice (
   KEY idx_invoice_customer (customer_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- Append-only audit of every charge attempt. A row is written before Stripe is called
--- (outcome 'in_flight') and completed once the outcome is known.
+-- Audit of every attempt, never deleted. A charge attempt's row, with its idempotency key and the
+-- exact customer and payment method it sends, is written before Stripe is called (outcome
+-- 'in_flight'); its outcome is then written once. Attempts decided without Stripe (skipped,
+-- invalid data) are written complete, with no key.
 CREATE TABLE payment_attempt (
   id                        BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   invoice_id                BIGINT UNSIGNED NOT NULL,
   attempt_number            INT UNSIGNED NOT NULL,
-  idempotency_key           VARCHAR(255) NOT NULL,
+  idempotency_key           VARCHAR(255) NULL,
+  stripe_customer_id        VARCHAR(255) NULL,
+  stripe_payment_method_id  VARCHAR(255) NULL,
   stripe_payment_intent_id  VARCHAR(255) NULL,
   outcome                   VARCHAR(32) NOT NULL,
   failure_code              VARCHAR(64) NULL,
@@ -51,10 +55,13 @@ CREATE TABLE payment_attempt (
   run_id                    VARCHAR(255) NOT NULL,
   started_at                DATETIME(3) NOT NULL,
   finished_at               DATETIME(3) NULL,
-  -- One attempt number per invoice, one key per attempt: the database, not only the code,
-  -- guarantees that an attempt is never started twice.
+  -- Non-NULL only while the attempt's outcome is unknown; unique, so the database itself
+  -- refuses a second attempt in flight for the same invoice.
+  in_flight_invoice_id      BIGINT UNSIGNED AS (IF(outcome = 'in_flight', invoice_id, NULL)) PERSISTENT,
+  -- One attempt number per invoice, one key per attempt.
   UNIQUE KEY uq_attempt_invoice_number (invoice_id, attempt_number),
   UNIQUE KEY uq_attempt_idempotency_key (idempotency_key),
+  UNIQUE KEY uq_attempt_in_flight (in_flight_invoice_id),
   KEY idx_attempt_outcome (outcome),
   KEY idx_attempt_run (run_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;

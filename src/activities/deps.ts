@@ -1,0 +1,22 @@
+import type Stripe from 'stripe';
+import type { Db } from '../db/invoices';
+
+/** What the activities need from the outside world; tests pass real or fake ones. */
+export interface ActivityDeps {
+  db: Db;
+  stripe: Stripe;
+  clock: () => Date;
+  randomId: () => string;
+  /** How long a claim is held before recovery may take it over (longer than the retry budget). */
+  claimLeaseMs: number;
+  /** How often an unsettled ('processing') PaymentIntent is looked at again. */
+  settlementRecheckMs: number;
+  /** Beyond this age an attempt's key may have expired at Stripe (kept ≥ 24 h): look up, never re-send. */
+  keyRetentionMs: number;
+}
+
+export const DEFAULT_TIMINGS = {
+  claimLeaseMs: 30 * 60_000,
+  settlementRecheckMs: 60 * 60_000,
+  keyRetentionMs: 23 * 60 * 60_000,
+} as const;

@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import { makeChargeInvoice } from './charge-invoice';
+import { DEFAULT_TIMINGS, type ActivityDeps } from './deps';
+import { makeListActivities } from './list-invoices';
+import { makePreviewInvoices } from './preview-invoices';
+
+export type { ActivityDeps } from './deps';
+export type { ChargeInvoiceInput } from './charge-invoice';
+export type { InvoicePageQuery } from './list-invoices';
+
+/** Builds the activities from their dependencies; the worker and tests call this. */
+export function createActivities(
+  deps: Pick<ActivityDeps, 'db' | 'stripe'> & Partial<Omit<ActivityDeps, 'db' | 'stripe'>>,
+) {
+  const full: ActivityDeps = {
+    clock: () => new Date(),
+    randomId: () => randomUUID(),
+    ...DEFAULT_TIMINGS,
+    ...deps,
+  };
+  return {
+    ...makeListActivities(full),
+    chargeInvoice: makeChargeInvoice(full),
+    previewInvoices: makePreviewInvoices(full),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

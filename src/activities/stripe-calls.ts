@@ -1,0 +1,65 @@
+/**
+ * Step 2 of a charge: talk to Stripe about one attempt and turn the answer into a decision.
+ * Never guesses: an unknown outcome is re-sent with the same key, or looked up.
+ */
+import Stripe from 'stripe';
+import {
+  decideFromPaymentIntent, decideFromStripeError, type ChargeDecision,
+} from '../billing/charge-outcome';
+import { paymentIntentParams, type StoredChargeAttempt } from './charge-request';
+import type { ActivityDeps } from './deps';
+
+/** What a lookup concluded: a decision from the PaymentIntent, or proof that nothing was charged. */
+export type LookupResult = ChargeDecision | { kind: 'no_charge'; message: string };
+
+export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<LookupResult> {
+  const age = deps.clock().getTime() - attempt.startedAt.getTime();
+  if (age > deps.keyRetentionMs) {
+    // Stripe may have forgotten the key: a re-send could charge a second time. Look it up instead.
+    return findAttemptPaymentIntent(deps, attempt);
+  }
+  let decision: ChargeDecision;
+  try {
+    const intent = await deps.stripe.paymentIntents.create(paymentIntentParams(attempt), {
+      idempotencyKey: attempt.idempotencyKey,
+    });
+    decision = decideFromPaymentIntent(intent);
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeError)) throw err;
+    decision = decideFromStripeError(err);
+  }
+  // A 5xx response means Stripe finished the request (and replays it for this key), so the
+  // customer's PaymentIntents now show whether it created a charge.
+  return decision.kind === 'look_up' ? findAttemptPaymentIntent(deps, attempt) : decision;
+}
+
+/** Looks the attempt's PaymentIntent up among the customer's (strongly consistent; never Search). */
+export async function findAttemptPaymentIntent(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<LookupResult> {
+  const createdAfter = Math.floor(attempt.startedAt.getTime() / 1000) - 300;
+  try {
+    for await (const intent of deps.stripe.paymentIntents.list({
+      customer: attempt.stripeCustomerId,
+      created: { gte: createdAfter },
+      limit: 100,
+    })) {
+      if (intent.metadata?.attempt_key === attempt.idempotencyKey) return decideFromPaymentIntent(intent);
+    }
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeError)) throw err;
+    const decision = decideFromStripeError(err);
+    // Only a definite PaymentIntent or a systemic stop may come out of a lookup; otherwise try later.
+    return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `lookup failed: ${err.message}` };
+  }
+  return { kind: 'no_charge', message: 'Stripe answered with a server error and created no PaymentIntent for this attempt' };
+}
+
+/** A `processing` PaymentIntent settles later; its current status decides. */
+export async function checkSettlement(deps: ActivityDeps, paymentIntentId: string): Promise<ChargeDecision> {
+  try {
+    return decideFromPaymentIntent(await deps.stripe.paymentIntents.retrieve(paymentIntentId));
+  } catch (err) {
+    if (!(err instanceof Stripe.errors.StripeError)) throw err;
+    const decision = decideFromStripeError(err);
+    return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `settlement check failed: ${err.message}` };
+  }
+}

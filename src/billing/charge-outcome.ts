@@ -1,0 +1,115 @@
+/**
+ * Stripe's answer to a charge (a PaymentIntent or an error) → what we do with the invoice.
+ * One pure function per input, table-tested in test/billing/charge-outcome.test.ts.
+ */
+
+/** The fields of a PaymentIntent the decision needs (a subset of Stripe.PaymentIntent). */
+export interface PaymentIntentView {
+  id: string;
+  status: string;
+  last_payment_error?: { code?: string; decline_code?: string; message?: string } | null;
+}
+
+/** The fields of a stripe-node error the decision needs (duck-typed, so this file stays pure). */
+export interface StripeErrorView {
+  /** The SDK's class name, e.g. 'StripeCardError', 'StripeConnectionError'. */
+  type?: string;
+  /** Stripe's `error.type`, e.g. 'card_error', 'invalid_request_error'. */
+  rawType?: string;
+  statusCode?: number;
+  code?: string;
+  decline_code?: string;
+  message?: string;
+  payment_intent?: PaymentIntentView;
+}
+
+export type ChargeDecision =
+  | { kind: 'paid'; paymentIntentId: string }
+  | { kind: 'requires_auth'; paymentIntentId?: string; code: string; message: string }
+  | { kind: 'failed'; paymentIntentId?: string; code: string; declineCode?: string; message: string }
+  | { kind: 'processing'; paymentIntentId: string }
+  /** Nothing was charged and the invoice may be charged later as it is: release it to pending. */
+  | { kind: 'skipped'; code: string; message: string }
+  /** Transient: send the same request with the same idempotency key again later. */
+  | { kind: 'retry'; message: string }
+  /** The request completed with a server error: whether a charge exists must be looked up. */
+  | { kind: 'look_up'; message: string }
+  /** The account or key is unusable: stop the whole run, fail no invoice. */
+  | { kind: 'systemic'; message: string };
+
+const AUTHENTICATION_REQUIRED = 'authentication_required';
+
+function isAuthenticationRequired(e: { code?: string; decline_code?: string } | null | undefined): boolean {
+  // Stripe documents `code`; `decline_code` carrying it is unconfirmed, so accept either.
+  return e?.code === AUTHENTICATION_REQUIRED || e?.decline_code === AUTHENTICATION_REQUIRED;
+}
+
+export function decideFromPaymentIntent(pi: PaymentIntentView): ChargeDecision {
+  switch (pi.status) {
+    case 'succeeded':
+      return { kind: 'paid', paymentIntentId: pi.id };
+    case 'processing':
+    case 'requires_capture':
+      return { kind: 'processing', paymentIntentId: pi.id };
+    case 'requires_action':
+      return { kind: 'requires_auth', paymentIntentId: pi.id, code: AUTHENTICATION_REQUIRED, message: 'the customer must authenticate this payment' };
+    default: {
+      const err = pi.last_payment_error;
+      if (isAuthenticationRequired(err)) {
+        return { kind: 'requires_auth', paymentIntentId: pi.id, code: AUTHENTICATION_REQUIRED, message: err?.message ?? 'the customer must authenticate this payment' };
+      }
+      return {
+        kind: 'failed',
+        paymentIntentId: pi.id,
+        code: err?.code ?? `payment_intent_${pi.status}`,
+        declineCode: err?.decline_code,
+        message: err?.message ?? `PaymentIntent ended in status ${pi.status}`,
+      };
+    }
+  }
+}
+
+export function decideFromStripeError(err: StripeErrorView): ChargeDecision {
+  const status = err.statusCode;
+  const message = err.message ?? 'Stripe error without a message';
+  // Classified by HTTP status first, as the SDK does, then by Stripe's error type.
+  if (status === 401 || err.type === 'StripeAuthenticationError') {
+    return { kind: 'systemic', message: 'Stripe rejected the API key (401): check STRIPE_SECRET_KEY' };
+  }
+  if (status === 403 || err.type === 'StripePermissionError') {
+    return { kind: 'systemic', message: 'the Stripe API key lacks permission to create PaymentIntents (403)' };
+  }
+  if (status === 429 || err.type === 'StripeRateLimitError') {
+    return { kind: 'retry', message: `rate limited by Stripe (${err.code ?? '429'})` };
+  }
+  if (status === 409 || err.code === 'idempotency_key_in_use') {
+    return { kind: 'retry', message: 'the same attempt is still in flight at Stripe (409)' };
+  }
+  if (err.type === 'StripeConnectionError' || status === undefined) {
+    return { kind: 'retry', message: `no response from Stripe: ${message}` };
+  }
+  if (err.type === 'StripeCardError' || err.rawType === 'card_error' || status === 402) {
+    if (isAuthenticationRequired(err)) {
+      return { kind: 'requires_auth', paymentIntentId: err.payment_intent?.id, code: AUTHENTICATION_REQUIRED, message };
+    }
+    return {
+      kind: 'failed',
+      paymentIntentId: err.payment_intent?.id,
+      code: err.code ?? 'card_error',
+      declineCode: err.decline_code,
+      message,
+    };
+  }
+  if (status >= 500 || err.type === 'StripeAPIError') {
+    return { kind: 'look_up', message: `Stripe returned ${status}: ${message}` };
+  }
+  if (err.code === 'amount_too_small') {
+    return { kind: 'skipped', code: 'amount_too_small', message };
+  }
+  if (err.type === 'StripeIdempotencyError' || err.rawType === 'idempotency_error') {
+    // Our keys are random per attempt and its parameters are stored, so this means the stored
+    // request and the invoice disagree: a person must look before anything is charged.
+    return { kind: 'failed', code: 'idempotency_error', message };
+  }
+  return { kind: 'failed', code: err.code ?? err.rawType ?? 'invalid_request', declineCode: err.decline_code, message };
+}

@@ -1,0 +1,262 @@
+/**
+ * Every SQL statement that reads or moves an invoice or an attempt. All parameterised; every
+ * status change names the status it moves from and the attempt that owns the claim, so the
+ * transitions of src/billing/invoice-state.ts hold even under races.
+ */
+import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { InvoiceForCharge } from '../billing/charge-eligibility';
+import type { InvoiceStatus } from '../billing/invoice-state';
+
+export type Db = Pool;
+export type Tx = PoolConnection;
+
+export interface InvoiceRef {
+  id: number;
+  amountCents: number | null;
+  currency: string;
+}
+
+export interface ClaimedInvoice extends InvoiceForCharge {
+  claimRunId: string | null;
+  leaseExpiresAt: Date | null;
+  stripePaymentIntentId: string | null;
+}
+
+/** The attempt outcomes stored in payment_attempt.outcome. */
+export type AttemptOutcome =
+  | 'in_flight' | 'paid' | 'requires_auth' | 'failed' | 'processing' | 'skipped'
+  /** The claim was given back without a charge (systemic stop, or a server error that charged nothing). */
+  | 'released';
+
+export interface AttemptRecord {
+  invoiceId: number;
+  attemptNumber: number;
+  idempotencyKey: string | null;
+  stripeCustomerId: string | null;
+  stripePaymentMethodId: string | null;
+  stripePaymentIntentId: string | null;
+  amountCents: number | null;
+  currency: string | null;
+  outcome: AttemptOutcome;
+  runId: string;
+  startedAt: Date;
+}
+
+export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const tx = await db.getConnection();
+  try {
+    await tx.beginTransaction();
+    const result = await work(tx);
+    await tx.commit();
+    return result;
+  } catch (err) {
+    await tx.rollback().catch(() => undefined);
+    throw err;
+  } finally {
+    tx.release();
+  }
+}
+
+function toRef(row: RowDataPacket): InvoiceRef {
+  return { id: Number(row.id), amountCents: row.amount_cents === null ? null : Number(row.amount_cents), currency: String(row.currency) };
+}
+
+/** Keyset page of due invoices: the index (status, due_date, id) serves it. */
+export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT id, amount_cents, currency FROM invoice
+      WHERE status = 'pending' AND due_date <= ? AND id > ?
+      ORDER BY id LIMIT ?`,
+    [q.asOf, q.afterId, q.limit],
+  );
+  return rows.map(toRef);
+}
+
+/** Invoices whose claim outlived its lease: a run that ended without resolving them. */
+export async function listExpiredClaims(db: Db, q: { now: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT id, amount_cents, currency FROM invoice
+      WHERE status = 'processing' AND lease_expires_at < ? AND id > ?
+      ORDER BY id LIMIT ?`,
+    [q.now, q.afterId, q.limit],
+  );
+  return rows.map(toRef);
+}
+
+/** Reads an invoice with its customer; `lock` takes the invoice row for the transaction. */
+export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolean): Promise<ClaimedInvoice | undefined> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT id, status, due_date, amount_cents, currency, attempt_count, customer_id,
+            claim_run_id, lease_expires_at, stripe_payment_intent_id
+       FROM invoice WHERE id = ?${lock ? ' FOR UPDATE' : ''}`,
+    [invoiceId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const customerId = row.customer_id === null ? null : Number(row.customer_id);
+  let customer: ClaimedInvoice['customer'];
+  if (customerId !== null) {
+    const [customers] = await conn.query<RowDataPacket[]>(
+      'SELECT stripe_customer_id, stripe_payment_method_id FROM customer WHERE id = ?',
+      [customerId],
+    );
+    const c = customers[0];
+    if (c) customer = { stripeCustomerId: c.stripe_customer_id as string | null, stripePaymentMethodId: c.stripe_payment_method_id as string | null };
+  }
+  return {
+    id: Number(row.id),
+    status: String(row.status),
+    dueDate: row.due_date as Date | null,
+    // BIGINT arrives as a number when it fits; DECIMAL-like strings would be rejected later.
+    amountCents: row.amount_cents as unknown,
+    currency: row.currency as unknown,
+    attemptCount: Number(row.attempt_count),
+    customerId,
+    customer,
+    claimRunId: row.claim_run_id as string | null,
+    leaseExpiresAt: row.lease_expires_at as Date | null,
+    stripePaymentIntentId: row.stripe_payment_intent_id as string | null,
+  };
+}
+
+export async function loadLatestAttempt(conn: Db | Tx, invoiceId: number): Promise<AttemptRecord | undefined> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT invoice_id, attempt_number, idempotency_key, stripe_customer_id, stripe_payment_method_id,
+            stripe_payment_intent_id, amount_cents, currency, outcome, run_id, started_at
+       FROM payment_attempt WHERE invoice_id = ? ORDER BY attempt_number DESC LIMIT 1`,
+    [invoiceId],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    invoiceId: Number(r.invoice_id),
+    attemptNumber: Number(r.attempt_number),
+    idempotencyKey: r.idempotency_key as string | null,
+    stripeCustomerId: r.stripe_customer_id as string | null,
+    stripePaymentMethodId: r.stripe_payment_method_id as string | null,
+    stripePaymentIntentId: r.stripe_payment_intent_id as string | null,
+    amountCents: r.amount_cents === null ? null : Number(r.amount_cents),
+    currency: r.currency as string | null,
+    outcome: r.outcome as AttemptOutcome,
+    runId: String(r.run_id),
+    startedAt: r.started_at as Date,
+  };
+}
+
+export async function insertAttempt(
+  tx: Tx,
+  a: AttemptRecord & { failureCode?: string; declineCode?: string; failureMessage?: string; finishedAt?: Date },
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO payment_attempt
+       (invoice_id, attempt_number, idempotency_key, stripe_customer_id, stripe_payment_method_id,
+        stripe_payment_intent_id, outcome, failure_code, decline_code, failure_message,
+        amount_cents, currency, run_id, started_at, finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      a.invoiceId, a.attemptNumber, a.idempotencyKey, a.stripeCustomerId, a.stripePaymentMethodId,
+      a.stripePaymentIntentId, a.outcome, a.failureCode ?? null, a.declineCode ?? null,
+      truncate(a.failureMessage), a.amountCents, a.currency, a.runId, a.startedAt, a.finishedAt ?? null,
+    ],
+  );
+}
+
+/** pending → processing (or → failed/pending for attempts decided without Stripe), under the row lock. */
+export async function startAttemptOnInvoice(
+  tx: Tx,
+  u: {
+    invoiceId: number;
+    attemptNumber: number;
+    to: Extract<InvoiceStatus, 'processing' | 'failed' | 'pending'>;
+    runId: string;
+    now: Date;
+    leaseExpiresAt: Date | null;
+    failure?: { code: string; message: string };
+  },
+): Promise<boolean> {
+  const [res] = await tx.query<ResultSetHeader>(
+    `UPDATE invoice
+        SET status = ?, attempt_count = ?,
+            claim_run_id = ?, claimed_at = ?, lease_expires_at = ?,
+            failure_code = ?, decline_code = NULL, failure_message = ?
+      WHERE id = ? AND status = 'pending' AND attempt_count = ?`,
+    [
+      u.to, u.attemptNumber,
+      u.to === 'processing' ? u.runId : null, u.to === 'processing' ? u.now : null, u.leaseExpiresAt,
+      u.failure?.code ?? null, truncate(u.failure?.message),
+      u.invoiceId, u.attemptNumber - 1,
+    ],
+  );
+  return res.affectedRows === 1;
+}
+
+/** Takes over an in-flight claim: the same run retrying, or recovery after the lease expired. */
+export async function renewClaim(
+  tx: Tx,
+  u: { invoiceId: number; attemptNumber: number; runId: string; now: Date; leaseExpiresAt: Date },
+): Promise<boolean> {
+  const [res] = await tx.query<ResultSetHeader>(
+    `UPDATE invoice SET claim_run_id = ?, claimed_at = ?, lease_expires_at = ?
+      WHERE id = ? AND status = 'processing' AND attempt_count = ?`,
+    [u.runId, u.now, u.leaseExpiresAt, u.invoiceId, u.attemptNumber],
+  );
+  return res.affectedRows === 1;
+}
+
+export interface AttemptResolution {
+  invoiceId: number;
+  attemptNumber: number;
+  outcome: Exclude<AttemptOutcome, 'in_flight'>;
+  /** The invoice's next status; 'processing' keeps the claim for settlement. */
+  invoiceStatus: Extract<InvoiceStatus, 'paid' | 'requires_auth' | 'failed' | 'processing' | 'pending'>;
+  paymentIntentId?: string;
+  failure?: { code: string; declineCode?: string; message: string };
+  now: Date;
+  /** For 'processing': when recovery should look at it again. */
+  leaseExpiresAt?: Date;
+}
+
+/**
+ * Writes an attempt's outcome to the invoice and the attempt, only while the invoice is still
+ * held by that attempt. Returns false when something else (recovery, a webhook) got there first.
+ */
+export async function resolveAttempt(tx: Tx, r: AttemptResolution): Promise<boolean> {
+  const keepsClaim = r.invoiceStatus === 'processing';
+  const [res] = await tx.query<ResultSetHeader>(
+    `UPDATE invoice
+        SET status = ?,
+            paid_at = IF(? = 'paid', ?, paid_at),
+            stripe_payment_intent_id = COALESCE(?, stripe_payment_intent_id),
+            failure_code = ?, decline_code = ?, failure_message = ?,
+            claim_run_id = IF(?, claim_run_id, NULL),
+            claimed_at = IF(?, claimed_at, NULL),
+            lease_expires_at = ?
+      WHERE id = ? AND status = 'processing' AND attempt_count = ?`,
+    [
+      r.invoiceStatus,
+      r.invoiceStatus, r.now,
+      r.paymentIntentId ?? null,
+      r.failure?.code ?? null, r.failure?.declineCode ?? null, truncate(r.failure?.message),
+      keepsClaim, keepsClaim, keepsClaim ? (r.leaseExpiresAt ?? null) : null,
+      r.invoiceId, r.attemptNumber,
+    ],
+  );
+  if (res.affectedRows !== 1) return false;
+  await tx.query(
+    `UPDATE payment_attempt
+        SET outcome = ?, stripe_payment_intent_id = COALESCE(?, stripe_payment_intent_id),
+            failure_code = ?, decline_code = ?, failure_message = ?, finished_at = ?
+      WHERE invoice_id = ? AND attempt_number = ? AND outcome IN ('in_flight', 'processing')`,
+    [
+      r.outcome, r.paymentIntentId ?? null,
+      r.failure?.code ?? null, r.failure?.declineCode ?? null, truncate(r.failure?.message), r.now,
+      r.invoiceId, r.attemptNumber,
+    ],
+  );
+  return true;
+}
+
+function truncate(message: string | undefined): string | null {
+  if (message === undefined) return null;
+  return message.length > 1000 ? `${message.slice(0, 997)}...` : message;
+}

@@ -1,0 +1,1 @@
+export { chargePendingInvoices, progressQuery } from './charge-pending-invoices';
