@@ -37,6 +37,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   STRIPE_TIMEOUT_MS: optionalInt(1_000, 120_000),
   STRIPE_RATE_LIMIT_PER_SECOND: optionalInt(1, 10_000),
   DB_POOL_SIZE: optionalInt(1, 500),
+  WORKER_ACTIVITY_SLOTS: optionalInt(1, 2000),
 });
 
 export interface StripeConfig {
@@ -62,6 +63,8 @@ export interface AppConfig {
   stripe: StripeConfig;
   /** Stripe's documented limit: 25/s in test mode, 100/s live. */
   stripeRateLimitPerSecond: number;
+  /** Concurrent activities per worker process. */
+  workerActivitySlots: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +121,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       e.STRIPE_SECRET_KEY,
     ),
     stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (liveKey ? 100 : 25),
+    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? 100,
   };
 }
 

@@ -1,0 +1,47 @@
+/** The worker: validated config → DB pool, Stripe client, Temporal connection → run until a signal. */
+import { Worker } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { loadConfig, orExit } from './config';
+import { checkDatabase, createPool } from './db/pool';
+import { checkStripeKey, connectTemporalForWorker } from './preflight';
+import { createStripeClient } from './stripe/client';
+
+async function main(): Promise<void> {
+  const config = orExit(() => loadConfig());
+  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize });
+  const stripe = createStripeClient(config.stripe);
+  try {
+    await checkDatabase(db);
+    await checkStripeKey(stripe, config.stripe.apiBase);
+    const connection = await connectTemporalForWorker(config.temporal.address);
+    try {
+      const worker = await Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        workflowsPath: require.resolve('./workflows'),
+        activities: createActivities({ db, stripe }),
+        // Enforced by the server across every worker on the queue: Stripe's limit is per account.
+        maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
+        maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
+      });
+      console.log(
+        `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
+          `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
+          `${config.stripeRateLimitPerSecond} activities/s)`,
+      );
+      // Worker.run() returns after SIGINT/SIGTERM once in-flight activities finish (the SDK's
+      // default shutdown signals), so the pool and connection close only after that.
+      await worker.run();
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`worker failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
