@@ -1,0 +1,20 @@
+/** Stripe API simulator for tests and local runs. See README.md in this directory. */
+export { startStripeSimulator } from './server';
+export { DEFAULT_API_KEY } from './simulator';
+export { TEST_PAYMENT_METHODS, testPaymentMethod, type TestPaymentMethod, type ChargeOutcome } from './test-cards';
+export { signatureHeader, API_VERSION } from './webhooks';
+export { maskKey } from './auth';
+export type {
+  CreateCustomerInput,
+  FaultConfig,
+  FaultKind,
+  LatencyConfig,
+  LatencyDistribution,
+  LedgerEntry,
+  SimulatorOptions,
+  SimulatorRuntimeConfig,
+  SimulatorStats,
+  StripeSimulator,
+  WebhookConfig,
+} from './types';
+export { FAULT_KINDS } from './types';

@@ -1,0 +1,177 @@
+/**
+ * One /v1 request, in Stripe's order: authenticate → route → (fault draw) → rate limit →
+ * idempotency → latency → execute → store → respond. Faults hook in where their real-world
+ * counterpart would happen (see types.ts FaultKind).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { authenticate } from './auth';
+import type { ApiRequest } from './context';
+import { ApiError, apiError500, rateLimitError, requestLogUrl, type StripeErrorBody } from './errors';
+import { drawFault } from './faults';
+import { canonicalParams, parseForm } from './form';
+import { inUseError, keyLengthError, mismatchError, type IdempotencyEntry, type StoredResponse } from './idempotency';
+import { drawLatency } from './latency';
+import { nowUnix } from './objects';
+import { stripeId } from './random';
+import { route } from './routes';
+import type { SimulatorCore } from './simulator';
+import type { FaultKind } from './types';
+import { API_VERSION } from './webhooks';
+
+/** Timers of held (slowResponse) answers, so close() can cancel them. */
+export type HeldTimers = Set<NodeJS.Timeout>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function sortedKeys<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) as T;
+}
+
+/** Stripe's error envelope; keys sorted as Stripe prints them. 401/403 carry no request log. */
+function errorBody(err: ApiError, requestId: string): string {
+  const body: StripeErrorBody =
+    err.status === 401 || err.status === 403 ? err.body : { ...err.body, request_log_url: requestLogUrl(requestId, nowUnix()) };
+  return JSON.stringify({ error: sortedKeys(body) }, null, 2);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export async function handleApiRequest(
+  core: SimulatorCore,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  rawBody: string,
+  held: HeldTimers,
+): Promise<void> {
+  const started = performance.now();
+  const method = req.method ?? 'GET';
+  const path = url.pathname;
+  const requestId = stripeId('req', 14);
+  const idemKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;
+  const stats = core.stats;
+  stats.requests++;
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Request-Id': requestId,
+    'Stripe-Version': header(req, 'stripe-version') ?? API_VERSION,
+    'Cache-Control': 'no-cache, no-store',
+  };
+  if (idemKey !== undefined) headers['Idempotency-Key'] = idemKey;
+
+  let fault: FaultKind = 'none';
+  let entry: IdempotencyEntry | undefined;
+  const note: string[] = [];
+
+  const log = (status: number | string) => {
+    const ms = Math.round(performance.now() - started);
+    core.log(`${method} ${path} -> ${status} ${ms}ms ${requestId}${note.length ? ` [${note.join(', ')}]` : ''}`);
+  };
+  const destroy = (kind: FaultKind) => {
+    stats.faults[kind]++;
+    note.push(kind);
+    log('socket destroyed');
+    req.socket.destroy();
+  };
+  const write = (status: number, body: string, extra: Record<string, string> = {}) => {
+    if (res.destroyed || res.writableEnded) return log(`${status} (client gone)`);
+    stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
+    res.writeHead(status, { ...headers, ...extra, 'Content-Length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    log(status);
+  };
+  /** dropAfterCommit / slowResponse act on the transport, after the request was processed. */
+  const deliver = (status: number, body: string, extra: Record<string, string> = {}) => {
+    if (fault === 'dropAfterCommit') return destroy('dropAfterCommit');
+    if (fault === 'slowResponse') {
+      stats.faults.slowResponse++;
+      note.push('slowResponse');
+      const heldEntry = entry;
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        if (heldEntry) core.idempotency.release(heldEntry);
+        write(status, body, extra);
+      }, core.slowResponseMs());
+      held.add(timer);
+      return;
+    }
+    write(status, body, extra);
+  };
+
+  try {
+    const apiKey = authenticate(req.headers, core.apiKeys, core.restrictedKeys);
+    const handler = route(method, path);
+    fault = drawFault(core.config.faults, method, core.prng);
+    if (fault === 'resetBefore') return destroy('resetBefore');
+    if (fault === 'rateLimit429') {
+      stats.faults.rateLimit429++;
+      note.push('rateLimit429');
+    }
+    // Rate limiting runs before the idempotency layer, so a 429 is never stored.
+    if (fault === 'rateLimit429' || !core.bucket.tryTake()) {
+      stats.rateLimited++;
+      throw rateLimitError();
+    }
+    const params = parseForm(method === 'POST' ? rawBody : url.searchParams);
+
+    if (idemKey !== undefined) {
+      const tooLong = keyLengthError(idemKey);
+      if (tooLong) throw tooLong;
+      const fingerprint = `${method} ${path}\n${canonicalParams(params)}`;
+      const found = core.idempotency.begin(apiKey, idemKey, fingerprint, requestId);
+      if (found.kind === 'mismatch') {
+        stats.idempotencyMismatches++;
+        throw mismatchError(idemKey);
+      }
+      if (found.kind === 'in_use') {
+        stats.idempotencyConflicts++;
+        throw inUseError(idemKey);
+      }
+      if (found.kind === 'replay') {
+        stats.replays++;
+        note.push('replayed');
+        const { response } = found.entry;
+        if (fault === 'error500') fault = 'none'; // the idempotency layer answers before the endpoint runs
+        return deliver(response.status, response.body, {
+          ...response.headers,
+          'Idempotent-Replayed': 'true',
+          'Original-Request': found.entry.originalRequestId,
+        });
+      }
+      entry = found.entry;
+      headers['Original-Request'] = requestId;
+    }
+
+    const delay = drawLatency(core.config.latency, core.prng);
+    if (delay > 0) await sleep(delay);
+
+    const apiReq: ApiRequest = { method, path, params, requestId, ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}) };
+    let stored: StoredResponse;
+    try {
+      if (fault === 'error500') {
+        stats.faults.error500++;
+        note.push('error500');
+        throw apiError500();
+      }
+      const result = handler(core.services, apiReq);
+      stored = { status: result.status, body: JSON.stringify(result.body, null, 2), headers: {} };
+    } catch (err) {
+      if (err instanceof ApiError && err.storage === 'dont-store') throw err;
+      const apiErr = err instanceof ApiError ? err : apiError500();
+      if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
+      // A stored 500 would be replayed anyway, so Stripe tells clients not to retry it.
+      const extra: Record<string, string> = apiErr.status >= 500 && idemKey !== undefined ? { 'Stripe-Should-Retry': 'false' } : {};
+      stored = { status: apiErr.status, body: errorBody(apiErr, requestId), headers: { ...apiErr.headers, ...extra } };
+    }
+    if (entry) core.idempotency.commit(entry, stored, fault === 'slowResponse');
+    deliver(stored.status, stored.body, stored.headers);
+  } catch (err) {
+    if (entry) core.idempotency.abandon(entry);
+    const apiErr = err instanceof ApiError ? err : apiError500();
+    if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
+    deliver(apiErr.status, errorBody(apiErr, requestId), apiErr.headers);
+  }
+}
