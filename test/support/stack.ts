@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Stack } from '../../dev/stack/stack';
+import { startStack, type Stack } from '../../dev/stack/stack';
 import type { Pool } from '../../src/db/pool';
 
 /** Mocha timeout for a `before` hook that calls getTestStack(): a cold start on a busy 2-core box. */
@@ -17,10 +17,7 @@ export function getTestStack(): Promise<Stack> {
   if (!starting) {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-test-stack-'));
     const dir = dataDir;
-    // Loaded lazily: test files that never need a stack do not load the simulator and friends.
-    starting = import('../../dev/stack/stack').then(({ startStack }) =>
-      startStack({ dataDir: dir, freePorts: true, ui: false }),
-    );
+    starting = startStack({ dataDir: dir, freePorts: true, ui: false });
     // A failed start is reported to every caller, not retried for each test file.
   }
   return starting;
