@@ -55,7 +55,7 @@ describe('chargeInvoice activity (MariaDB + Stripe simulator)', function () {
     assert.equal(row.claim_run_id, null);
     const [attempt] = await attemptRows(s.db, invoiceId);
     assert.equal(attempt.outcome, 'paid');
-    assert.match(attempt.idempotency_key, new RegExp(`^invoice-${invoiceId}-attempt-1-`));
+    assert.match(String(attempt.idempotency_key), new RegExp(`^invoice-${invoiceId}-attempt-1-`));
     const ledger = ledgerFor(invoiceId);
     assert.equal(ledger.length, 1);
     assert.equal(ledger[0].amount, 5000);
@@ -189,7 +189,7 @@ describe('chargeInvoice activity (MariaDB + Stripe simulator)', function () {
     assert.equal((await invoiceRow(s.db, invoiceId)).status, 'pending');
     assert.equal((await charge(input(invoiceId))).status, 'paid');
     const attempts = await attemptRows(s.db, invoiceId);
-    assert.deepEqual(attempts.map((a) => a.outcome), ['released', 'paid']);
+    assert.deepEqual(attempts.map((a) => String(a.outcome)), ['released', 'paid']);
     assert.notEqual(attempts[0].idempotency_key, attempts[1].idempotency_key);
     assert.equal(ledgerFor(invoiceId).length, 1);
   });

@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { seedDemoData } from '../../dev/demo/demo-data';
+import { createActivities } from '../../src/activities';
+import type { ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
+import { openTestServices, type TestServices } from '../support/services';
+import { STACK_START_TIMEOUT_MS } from '../support/stack';
+import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../support/temporal';
+
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+describe('client CLI against the real dev server', function () {
+  this.timeout(120_000);
+  let s: TestServices;
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let workerRun: Promise<void>;
+  const taskQueue = uniqueTaskQueue('cli');
+  const cli = async (...args: string[]) => {
+    const { stdout } = await execFileAsync(TSX, ['src/client.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TEMPORAL_ADDRESS: s.stack.temporal.address, TASK_QUEUE: taskQueue },
+    });
+    return stdout;
+  };
+
+  before(async function () {
+    this.timeout(STACK_START_TIMEOUT_MS);
+    s = await openTestServices();
+    env = await testEnvironment(s.stack);
+    worker = await createTestWorker(env, { taskQueue, activities: createActivities({ db: s.db, stripe: s.stripe }) });
+    workerRun = worker.run();
+    await s.reset();
+    await seedDemoData(s.db, s.stripe);
+  });
+  after(async () => {
+    worker?.shutdown();
+    await workerRun;
+    await env?.teardown();
+    await s?.close();
+  });
+
+  it('documents its commands in --help', async () => {
+    const help = await cli('--help');
+    for (const command of ['run', 'result', 'schedule']) assert.match(help, new RegExp(`\\b${command}\\b`));
+    assert.match(await cli('schedule', '--help'), /create[\s\S]*update[\s\S]*describe[\s\S]*pause[\s\S]*unpause[\s\S]*trigger[\s\S]*delete/);
+  });
+
+  it('refuses bad flags and unreachable Temporal with a clear message', async () => {
+    await assert.rejects(cli('run', '--concurrency', '-3'), /must be a positive integer/);
+    await assert.rejects(
+      execFileAsync(TSX, ['src/client.ts', 'schedule', 'describe'], { cwd: ROOT, env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' } }),
+      /cannot reach Temporal at 127\.0\.0\.1:1/,
+    );
+  });
+
+  it('run --dry-run --wait prints the summary table and JSON', async () => {
+    const out = await cli('run', '--dry-run', '--wait', '--json', '--workflow-id', `${taskQueue}-dry`);
+    assert.match(out, /Dry run as of/);
+    assert.match(out, /would_charge 7/);
+    const json = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as ChargeRunSummary;
+    assert.equal(json.totals.would_charge, 7);
+    assert.match(out, /Web UI: http:\/\/.*\/workflows\//);
+  });
+
+  it('creates, triggers, describes, pauses and deletes a schedule', async () => {
+    const id = `${taskQueue}-schedule`;
+    const created = await cli('schedule', '--id', id, 'create', '--every', '1h', '--paused', '--dry-run', '--note', 'test schedule');
+    assert.match(created, /paused/);
+    await cli('schedule', '--id', id, 'trigger');
+    let runs = 0;
+    for (let i = 0; i < 50 && runs === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 200));
+      runs = (await env.client.schedule.getHandle(id).describe()).info.numActionsTaken;
+    }
+    assert.equal(runs, 1);
+    const described = await env.client.schedule.getHandle(id).describe();
+    const started = described.info.recentActions[0].action.workflow.workflowId;
+    const summary = await env.client.workflow.getHandle(started).result() as ChargeRunSummary;
+    assert.equal(summary.dryRun, true);
+    const startedDescription = await env.client.workflow.getHandle(started).describe();
+    assert.match((await startedDescription.staticSummary()) ?? '', /Scheduled invoice charging run/);
+    assert.match(await cli('schedule', '--id', id, 'describe'), /runs so far: 1/);
+    await cli('schedule', '--id', id, 'update', '--cron', '0 6 * * *', '--timezone', 'Europe/Berlin', '--paused');
+    assert.equal((await env.client.schedule.getHandle(id).describe()).spec.timezone, 'Europe/Berlin');
+    await cli('schedule', '--id', id, 'unpause');
+    assert.equal((await env.client.schedule.getHandle(id).describe()).state.paused, false);
+    await cli('schedule', '--id', id, 'pause', '--note', 'maintenance');
+    assert.equal((await env.client.schedule.getHandle(id).describe()).state.paused, true);
+    await cli('schedule', '--id', id, 'delete');
+    await assert.rejects(env.client.schedule.getHandle(id).describe());
+  });
+});

@@ -1,0 +1,147 @@
+import { strict as assert } from 'node:assert';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Activities, ChargeInvoiceInput, InvoicePageQuery } from '../../src/activities';
+import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRef } from '../../src/db/invoices';
+import { SYSTEMIC_STRIPE_ERROR } from '../../src/shared';
+import { chargePendingInvoices, progressQuery } from '../../src/workflows';
+import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
+import { createTestWorker, testEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+/** Activities that page over `ids` in memory; `charge` decides each outcome. */
+function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Promise<InvoiceRunResult>) {
+  const pages: InvoicePageQuery[] = [];
+  const refs = (q: InvoicePageQuery): InvoiceRef[] =>
+    ids.filter((id) => id > q.afterId).slice(0, q.limit).map((id) => ({ id, amountCents: 5000, currency: 'usd' }));
+  const activities: Partial<Activities> = {
+    async listDueInvoices(q) {
+      pages.push(q);
+      return refs(q);
+    },
+    async listExpiredClaims() {
+      return [];
+    },
+    chargeInvoice: charge,
+    async previewInvoices({ invoiceIds }) {
+      return invoiceIds.map((id) => ({ invoice_id: id, status: 'would_charge' as const, amount_cents: 5000, currency: 'usd' }));
+    },
+  };
+  return { activities, pages };
+}
+
+const paid = (invoiceId: number): InvoiceRunResult => ({ invoice_id: invoiceId, status: 'paid', payment_intent_id: `pi_${invoiceId}`, amount_cents: 5000, currency: 'usd' });
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('chargePendingInvoices workflow (real dev server, fake activities)', function () {
+  this.timeout(120_000);
+  let env: TestWorkflowEnvironment;
+
+  before(async function () {
+    this.timeout(STACK_START_TIMEOUT_MS);
+    env = await testEnvironment(await getTestStack());
+    await workflowBundle();
+  });
+  after(() => env?.teardown());
+
+  async function run(activities: Partial<Activities>, input: Parameters<typeof chargePendingInvoices>[0]) {
+    const taskQueue = uniqueTaskQueue('wf');
+    const worker = await createTestWorker(env, { taskQueue, activities });
+    return worker.runUntil(env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: taskQueue, args: [input] }));
+  }
+
+  it('pages through every due invoice with a keyset cursor and totals the outcomes', async () => {
+    const { activities, pages } = fakeActivities(range(23), async ({ invoiceId }) =>
+      invoiceId % 5 === 0 ? { invoice_id: invoiceId, status: 'failed', error: 'card declined' } : paid(invoiceId));
+    const summary = await run(activities, { pageSize: 5, asOf: '2026-11-01T00:00:00Z' });
+    assert.deepEqual(pages.map((p) => p.afterId), [0, 5, 10, 15, 20, 23]);
+    assert.ok(pages.every((p) => p.limit === 5 && p.asOf === '2026-11-01T00:00:00.000Z'));
+    assert.equal(summary.found, 23);
+    assert.equal(summary.processed, 23);
+    assert.deepEqual(summary.results.map((r) => r.invoice_id).sort((a, b) => a - b), range(23));
+    assert.equal(summary.totals.paid, 19);
+    assert.equal(summary.totals.failed, 4);
+    assert.deepEqual(summary.amounts, { usd: 19 * 5000 });
+    assert.equal(summary.asOf, '2026-11-01T00:00:00.000Z');
+  });
+
+  it('never has more than `concurrency` charges in flight', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { activities } = fakeActivities(range(20), async ({ invoiceId }) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 50));
+      inFlight -= 1;
+      return paid(invoiceId);
+    });
+    const summary = await run(activities, { concurrency: 3, pageSize: 7 });
+    assert.equal(summary.totals.paid, 20);
+    assert.equal(maxInFlight, 3);
+  });
+
+  it('stops the run on a systemic Stripe failure without charging the rest', async () => {
+    const charged: number[] = [];
+    const { activities } = fakeActivities(range(30), async ({ invoiceId }) => {
+      if (invoiceId === 4) throw ApplicationFailure.nonRetryable('Stripe rejected the API key (401)', SYSTEMIC_STRIPE_ERROR);
+      charged.push(invoiceId);
+      return paid(invoiceId);
+    });
+    await assert.rejects(run(activities, { concurrency: 2, pageSize: 5 }), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, SYSTEMIC_STRIPE_ERROR);
+      assert.match(err.cause.message, /rejected the API key/);
+      return true;
+    });
+    assert.ok(charged.length < 10, `charged ${charged.length} invoices after the stop`);
+  });
+
+  it('caps the results in the summary and says so', async () => {
+    const { activities } = fakeActivities(range(12), async ({ invoiceId }) => paid(invoiceId));
+    const summary = await run(activities, { maxResultsInSummary: 5 });
+    assert.equal(summary.results.length, 5);
+    assert.equal(summary.resultsTruncated, true);
+    assert.equal(summary.totals.paid, 12);
+  });
+
+  it('dry run previews and never charges', async () => {
+    let charges = 0;
+    const { activities } = fakeActivities(range(8), async ({ invoiceId }) => {
+      charges += 1;
+      return paid(invoiceId);
+    });
+    const summary = await run(activities, { dryRun: true, pageSize: 3 });
+    assert.equal(charges, 0);
+    assert.equal(summary.dryRun, true);
+    assert.equal(summary.totals.would_charge, 8);
+  });
+
+  it('answers the progress query while running', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => { release = r; });
+    const { activities } = fakeActivities(range(6), async ({ invoiceId }) => {
+      if (invoiceId > 2) await gate;
+      return paid(invoiceId);
+    });
+    const taskQueue = uniqueTaskQueue('progress');
+    const worker = await createTestWorker(env, { taskQueue, activities });
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(chargePendingInvoices, { taskQueue, workflowId: taskQueue, args: [{ concurrency: 10 }] });
+      let progress = await handle.query(progressQuery);
+      for (let i = 0; i < 50 && progress.processed < 2; i += 1) {
+        await new Promise((r) => setTimeout(r, 100));
+        progress = await handle.query(progressQuery);
+      }
+      assert.equal(progress.found, 6);
+      assert.equal(progress.processed, 2);
+      assert.equal(progress.inFlight, 4);
+      release();
+      const summary = await handle.result();
+      assert.equal(summary.processed, 6);
+      const described = await handle.describe();
+      assert.deepEqual((described.memo as { totals: { paid: number } }).totals.paid, 6);
+    });
+  });
+});
