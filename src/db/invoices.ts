@@ -42,18 +42,29 @@ export interface AttemptRecord {
   startedAt: Date;
 }
 
+const TRANSIENT_LOCK_ERRORS = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+const LOCK_RETRIES = 3;
+
+/**
+ * Runs `work` in a READ COMMITTED transaction (row locks only, no gap locks between concurrent
+ * claims). A deadlock rolls everything back, so the whole unit is simply run again.
+ */
 export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
-  const tx = await db.getConnection();
-  try {
-    await tx.beginTransaction();
-    const result = await work(tx);
-    await tx.commit();
-    return result;
-  } catch (err) {
-    await tx.rollback().catch(() => undefined);
-    throw err;
-  } finally {
-    tx.release();
+  for (let attempt = 1; ; attempt += 1) {
+    const tx = await db.getConnection();
+    try {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await tx.beginTransaction();
+      const result = await work(tx);
+      await tx.commit();
+      return result;
+    } catch (err) {
+      await tx.rollback().catch(() => undefined);
+      const code = (err as { code?: string }).code;
+      if (attempt >= LOCK_RETRIES || code === undefined || !TRANSIENT_LOCK_ERRORS.has(code)) throw err;
+    } finally {
+      tx.release();
+    }
   }
 }
 
