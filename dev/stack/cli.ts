@@ -1,11 +1,10 @@
 // `npm run stack [up|down|status]`: the local stack for development (Temporal dev server + Web UI,
 // a private MariaDB, the Stripe simulator), with data under .data/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isListening } from './ports';
-import { tailLog } from './service-process';
 import { DEFAULT_PORTS, startStack, type Stack } from './stack';
 import { isAlive, isProcessOf, readState, removeState, stateFile, writeState, type StackState } from './state';
 import { PROJECT_ROOT } from './tools';
@@ -79,6 +78,9 @@ async function up(opts: UpOptions): Promise<void> {
   writeState(dataDir, toState(stack, true));
   printStack(stack, Date.now() - startedAt);
 
+  // A closed terminal or pipe must not turn a clean shutdown into a crash.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -129,6 +131,8 @@ async function upDetached(opts: UpOptions): Promise<void> {
   const logFile = path.join(dataDir, 'logs', 'stack.log');
   mkdirSync(path.dirname(logFile), { recursive: true });
   const args = process.argv.slice(1).filter((a) => a !== '--detach');
+  const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
+  const logSince = () => readFileSync(logFile).subarray(logStart).toString('utf8').trimEnd();
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [...process.execArgv, ...args], { detached: true, stdio: ['ignore', fd, fd] });
   child.unref();
@@ -137,10 +141,12 @@ async function upDetached(opts: UpOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 500));
     const state = readState(dataDir);
     if (state && state.pid === child.pid && state.ready) {
-      console.log(tailLog(logFile, 20).replace('Ctrl-C stops the stack.', 'Stop it with `npm run stack down`.'));
+      console.log(logSince().replace('Ctrl-C stops the stack.', 'Stop it with `npm run stack down`.'));
       return;
     }
-    if (!isAlive(child.pid)) throw new Error(`the stack failed to start:\n${tailLog(logFile, 40)}`);
+    if (!isAlive(child.pid)) {
+      throw new Error(`the stack failed to start:\n${logSince()}`);
+    }
   }
   throw new Error(`the stack did not start within 180 s; see ${logFile}`);
 }

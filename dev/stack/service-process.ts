@@ -2,10 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
-/** Children still running; killed if this process exits without stopping them (mocha --exit). */
+/**
+ * Children still running when this process exits without stopping them (mocha --exit, a crash)
+ * get SIGTERM: they run in their own process group, so they still shut down cleanly after we
+ * are gone instead of lingering.
+ */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) child.kill('SIGTERM');
 });
 
 /** The last lines of a log file, for error messages. */
