@@ -11,6 +11,10 @@ import { PROJECT_ROOT } from './tools';
 
 const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.data');
 
+// A closed terminal or pipe (`| head`) must not turn output, or a clean shutdown, into a crash.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('must be a port number');
@@ -78,9 +82,6 @@ async function up(opts: UpOptions): Promise<void> {
   writeState(dataDir, toState(stack, true));
   printStack(stack, Date.now() - startedAt);
 
-  // A closed terminal or pipe must not turn a clean shutdown into a crash.
-  process.stdout.on('error', () => undefined);
-  process.stderr.on('error', () => undefined);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -12,18 +12,18 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGTERM');
 });
 
-/** The last lines of a log file, for error messages. */
-export function tailLog(file: string, lines = 30): string {
+/** The last lines of a log file (from byte `fromOffset` on), for error messages. */
+export function tailLog(file: string, lines = 30, fromOffset = 0): string {
   try {
-    const text = readFileSync(file, 'utf8').trimEnd();
-    return text.split('\n').slice(-lines).join('\n');
+    const text = readFileSync(file).subarray(fromOffset).toString('utf8').trimEnd();
+    return text.split('\n').slice(-lines).join('\n') || '(empty)';
   } catch {
     return '(no log)';
   }
 }
 
-export function withLogTail(message: string, logFile: string): Error {
-  return new Error(`${message}\n--- last lines of ${logFile} ---\n${tailLog(logFile)}\n---`);
+export function withLogTail(message: string, logFile: string, fromOffset = 0): Error {
+  return new Error(`${message}\n--- last lines of ${logFile} ---\n${tailLog(logFile, 30, fromOffset)}\n---`);
 }
 
 export interface ServiceProcessSpec {
@@ -44,6 +44,8 @@ export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exit: Promise<void> = Promise.resolve();
   private ended = true;
+  /** Where this start's output begins in the log: errors show only that. */
+  logOffset = 0;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
 
@@ -61,6 +63,7 @@ export class ServiceProcess {
     const { name, command, args, logFile, cwd } = this.spec;
     mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = openSync(logFile, 'a');
+    this.logOffset = fstatSync(fd).size;
     writeSync(fd, `\n=== ${new Date().toISOString()} starting ${name}: ${command} ${args.join(' ')}\n`);
     let child: ChildProcess;
     try {
@@ -141,12 +144,12 @@ export async function waitUntilReady(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!proc.running) {
-      throw withLogTail(`${name} ${proc.describeExit()} before it was ready`, logFile);
+      throw withLogTail(`${name} ${proc.describeExit()} before it was ready`, logFile, proc.logOffset);
     }
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) {
       await proc.stop(5_000);
-      throw withLogTail(`${name} did not become ready within ${Math.round(timeoutMs / 1000)}s`, logFile);
+      throw withLogTail(`${name} did not become ready within ${Math.round(timeoutMs / 1000)}s`, logFile, proc.logOffset);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
