@@ -13,7 +13,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { SimulatorCore } from './simulator';
-import type { CreateCustomerInput, SimulatorRuntimeConfig } from './types';
+import type { CreateCustomerInput } from './types';
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body, null, 2);
@@ -57,7 +57,7 @@ export function handleAdmin(core: SimulatorCore, method: string, path: string, r
     const body = method === 'POST' ? parseJson(rawBody) : {};
     const pi = /^\/_sim\/payment_intents\/([^/]+)\/(authenticate|settle)$/.exec(path);
     if (method === 'POST' && pi) {
-      const id = decodeURIComponent(pi[1] as string);
+      const id = decodeURIComponent(pi[1]);
       if (pi[2] === 'authenticate') core.completeAuthentication(id, outcome(body));
       else core.settleProcessing(id, outcome(body));
       return send(res, 200, core.store.paymentIntents.get(id)?.object ?? null);
@@ -73,7 +73,7 @@ export function handleAdmin(core: SimulatorCore, method: string, path: string, r
       case 'GET /_sim/config':
         return send(res, 200, core.snapshotConfig());
       case 'POST /_sim/config':
-        core.configure(body as Partial<SimulatorRuntimeConfig>);
+        core.configure(body);
         return send(res, 200, core.snapshotConfig());
       case 'POST /_sim/customers':
         return send(res, 200, core.createCustomer(customerInput(body)));

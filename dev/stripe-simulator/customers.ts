@@ -82,7 +82,9 @@ export function createCustomer(services: Services, input: NewCustomer): { custom
     const resolved = input.defaultPaymentMethod === input.paymentMethod ? pm?.object.id : input.defaultPaymentMethod;
     const attached = resolved ? services.store.paymentMethods.get(resolved) : undefined;
     if (!resolved || attached?.object.customer !== customer.id) {
-      if (pm) pm.object.customer = null; // undo: the request failed as a whole
+      // Undo the attach: the request failed as a whole.
+      if (pm && input.paymentMethod && testPaymentMethod(input.paymentMethod)) services.store.paymentMethods.delete(pm.object.id);
+      else if (pm) pm.object.customer = null;
       throw notAttachedToCustomer(input.defaultPaymentMethod, 'invoice_settings[default_payment_method]');
     }
     customer.invoice_settings.default_payment_method = resolved;

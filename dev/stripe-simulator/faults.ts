@@ -15,7 +15,12 @@ const RATE_ORDER: ReadonlyArray<[keyof FaultConfig, FaultKind]> = [
   ['slowResponseRate', 'slowResponse'],
 ];
 
+const FAULT_CONFIG_KEYS = [...RATE_ORDER.map(([field]) => field), 'slowResponseMs', 'next', 'nextAppliesTo'];
+
 export function validateFaultConfig(f: FaultConfig): void {
+  for (const key of Object.keys(f)) {
+    if (!FAULT_CONFIG_KEYS.includes(key)) throw new Error(`unknown fault setting: ${key}`);
+  }
   let sum = 0;
   for (const [field] of RATE_ORDER) {
     const rate = f[field];

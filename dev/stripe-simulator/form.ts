@@ -37,10 +37,10 @@ function normalise(v: ParamValue): ParamValue {
     return keys
       .map(Number)
       .sort((a, b) => a - b)
-      .map((i) => normalise(v[String(i)] as ParamValue));
+      .map((i) => normalise(v[String(i)]));
   }
   const out: ParamMap = {};
-  for (const k of keys) out[k] = normalise(v[k] as ParamValue);
+  for (const k of keys) out[k] = normalise(v[k]);
   return out;
 }
 
@@ -51,7 +51,7 @@ export function parseForm(body: string | URLSearchParams): ParamMap {
     const parts = splitKey(rawKey);
     let node: ParamMap = root;
     for (let i = 0; i < parts.length - 1; i++) {
-      const part = parts[i] as string;
+      const part = parts[i];
       let child = node[part];
       if (!isMap(child)) {
         child = {};
@@ -59,7 +59,7 @@ export function parseForm(body: string | URLSearchParams): ParamMap {
       }
       node = child;
     }
-    let last = parts[parts.length - 1] as string;
+    let last = parts[parts.length - 1];
     if (last === '' && parts.length > 1) last = String(Object.keys(node).length); // `x[]=` appends
     node[last] = value;
   }
@@ -71,7 +71,7 @@ export function canonicalParams(v: ParamValue): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map(canonicalParams).join(',')}]`;
   const keys = Object.keys(v).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalParams(v[k] as ParamValue)}`).join(',')}}`;
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalParams(v[k])}`).join(',')}}`;
 }
 
 export function getString(params: ParamMap, key: string): string | undefined {

@@ -168,7 +168,7 @@ export function cancelPaymentIntent(services: Services, req: ApiRequest, id: str
   transition(services, record, req, 'payment_intent.canceled', {
     status: 'canceled',
     canceled_at: Math.floor(Date.now() / 1000),
-    cancellation_reason: reason as Stripe.PaymentIntent.CancellationReason | null,
+    cancellation_reason: reason,
     next_action: null,
   });
   return { status: 200, body: clone(record.object) };

@@ -22,13 +22,13 @@ const ID = '([^/]+)';
 
 const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/v1\/customers$/, handler: (s, r) => postCustomer(s, r) },
-  { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handler: (s, _r, [id]) => getCustomer(s, id as string) },
+  { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handler: (s, _r, [id]) => getCustomer(s, id) },
   {
     method: 'POST',
     pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`),
-    handler: (s, r, [id]) => postAttach(s, r, id as string),
+    handler: (s, r, [id]) => postAttach(s, r, id),
   },
-  { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), handler: (s, _r, [id]) => getPaymentMethod(s, id as string) },
+  { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), handler: (s, _r, [id]) => getPaymentMethod(s, id) },
   { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: (s, r) => createPaymentIntent(s, r) },
   { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: (s, r) => listPaymentIntents(s, r) },
   {
@@ -42,16 +42,16 @@ const ROUTES: Route[] = [
       );
     },
   },
-  { method: 'GET', pattern: new RegExp(`^/v1/payment_intents/${ID}$`), handler: (s, _r, [id]) => getPaymentIntent(s, id as string) },
+  { method: 'GET', pattern: new RegExp(`^/v1/payment_intents/${ID}$`), handler: (s, _r, [id]) => getPaymentIntent(s, id) },
   {
     method: 'POST',
     pattern: new RegExp(`^/v1/payment_intents/${ID}/confirm$`),
-    handler: (s, r, [id]) => confirmPaymentIntent(s, r, id as string),
+    handler: (s, r, [id]) => confirmPaymentIntent(s, r, id),
   },
   {
     method: 'POST',
     pattern: new RegExp(`^/v1/payment_intents/${ID}/cancel$`),
-    handler: (s, r, [id]) => cancelPaymentIntent(s, r, id as string),
+    handler: (s, r, [id]) => cancelPaymentIntent(s, r, id),
   },
 ];
 

@@ -34,7 +34,21 @@ function emptyStats(): SimulatorStats {
   };
 }
 
+const RUNTIME_KEYS = ['rateLimitPerSecond', 'latency', 'faults', 'idempotencyRetentionMs', 'webhook'];
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Also guards POST /_sim/config, whose body is untyped JSON. */
 function validateRuntime(patch: Partial<SimulatorRuntimeConfig>): void {
+  if (!isObject(patch)) throw new Error('config must be an object');
+  for (const key of Object.keys(patch)) {
+    if (!RUNTIME_KEYS.includes(key)) throw new Error(`unknown config setting: ${key} (known: ${RUNTIME_KEYS.join(', ')})`);
+  }
+  if (patch.latency !== undefined && !isObject(patch.latency)) throw new Error('latency must be an object');
+  if (patch.faults !== undefined && !isObject(patch.faults)) throw new Error('faults must be an object');
+  if (patch.webhook !== undefined && patch.webhook !== null && !isObject(patch.webhook)) {
+    throw new Error('webhook must be an object or null');
+  }
   if (patch.rateLimitPerSecond !== undefined && !(Number.isFinite(patch.rateLimitPerSecond) && patch.rateLimitPerSecond > 0)) {
     throw new Error('rateLimitPerSecond must be a positive number');
   }

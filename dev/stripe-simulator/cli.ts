@@ -1,0 +1,132 @@
+/**
+ * Standalone simulator:
+ *   npx tsx dev/stripe-simulator/cli.ts --port 12111 [--rate-limit 25] [--latency-ms 50] ...
+ *   npm run stripe-sim -- --port 12111
+ * Point the app at it with STRIPE_API_BASE=http://127.0.0.1:12111 and STRIPE_SECRET_KEY=sk_test_simulator.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { startStripeSimulator } from './server';
+import { DEFAULT_API_KEY } from './simulator';
+import { FAULT_KINDS, type FaultConfig, type FaultKind, type LatencyConfig, type SimulatorOptions } from './types';
+
+function num(name: string, min = 0, max = Number.POSITIVE_INFINITY) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+const rate = (name: string) => num(name, 0, 1);
+
+function faultList(raw: string): FaultKind[] {
+  const kinds = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const k of kinds) {
+    if (!FAULT_KINDS.includes(k as FaultKind)) throw new InvalidArgumentError(`unknown fault ${k}; one of ${FAULT_KINDS.join(', ')}`);
+  }
+  return kinds as FaultKind[];
+}
+
+interface CliOptions {
+  port: number;
+  host: string;
+  apiKey: string[];
+  restrictedKey: string[];
+  rateLimit: number;
+  latency: LatencyConfig['distribution'];
+  latencyMs: number;
+  latencyMinMs?: number;
+  latencyMaxMs?: number;
+  latencyStdDevMs?: number;
+  error500Rate?: number;
+  resetBeforeRate?: number;
+  dropAfterCommitRate?: number;
+  slowResponseRate?: number;
+  slowResponseMs?: number;
+  rateLimit429Rate?: number;
+  nextFaults?: FaultKind[];
+  retentionMs?: number;
+  seed?: number;
+  strictAttach: boolean;
+  webhookUrl?: string;
+  webhookSecret?: string;
+  quiet: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command('stripe-sim')
+  .description('Stripe API simulator (test mode). Admin API under /_sim (see README).')
+  .option('--port <n>', 'port (0 = any free port)', num('port', 0, 65535), 12111)
+  .option('--host <host>', 'interface to bind', '127.0.0.1')
+  .option('--api-key <key>', 'accepted secret key (repeatable)', collect, [])
+  .option('--restricted-key <key>', 'key that gets 403 on every endpoint (repeatable)', collect, [])
+  .option('--rate-limit <n>', 'requests per second (token bucket, burst = rate)', num('rate-limit', 0.001), 25)
+  .option('--latency <distribution>', 'fixed | uniform | normal', 'fixed')
+  .option('--latency-ms <n>', 'latency mean', num('latency-ms'), 0)
+  .option('--latency-min-ms <n>', 'latency lower bound', num('latency-min-ms'))
+  .option('--latency-max-ms <n>', 'latency upper bound', num('latency-max-ms'))
+  .option('--latency-std-dev-ms <n>', 'normal distribution standard deviation', num('latency-std-dev-ms'))
+  .option('--error500-rate <r>', 'share of requests answered 500', rate('error500-rate'))
+  .option('--reset-before-rate <r>', 'share of requests whose socket is reset before processing', rate('reset-before-rate'))
+  .option('--drop-after-commit-rate <r>', 'share processed, committed, then dropped', rate('drop-after-commit-rate'))
+  .option('--slow-response-rate <r>', 'share processed, committed, then held', rate('slow-response-rate'))
+  .option('--slow-response-ms <n>', 'how long slow responses are held', num('slow-response-ms'))
+  .option('--rate-limit-429-rate <r>', 'share of extra 429s', rate('rate-limit-429-rate'))
+  .option('--next-faults <list>', `comma-separated faults for the next POSTs (${FAULT_KINDS.join(', ')})`, faultList)
+  .option('--retention-ms <n>', 'idempotency key retention', num('retention-ms'))
+  .option('--seed <n>', 'PRNG seed for fault and latency draws', num('seed'))
+  .option('--strict-attach', 'declining test cards fail to attach, as on Stripe', false)
+  .option('--webhook-url <url>', 'deliver signed events to this URL')
+  .option('--webhook-secret <secret>', 'endpoint secret for Stripe-Signature', 'whsec_simulator')
+  .option('--quiet', 'no request log', false);
+
+async function main(): Promise<void> {
+  const o = program.parse().opts<CliOptions>();
+  if (!['fixed', 'uniform', 'normal'].includes(o.latency)) throw new Error('--latency must be fixed, uniform or normal');
+  const latency: LatencyConfig = {
+    distribution: o.latency,
+    meanMs: o.latencyMs,
+    ...(o.latencyMinMs !== undefined ? { minMs: o.latencyMinMs } : {}),
+    ...(o.latencyMaxMs !== undefined ? { maxMs: o.latencyMaxMs } : {}),
+    ...(o.latencyStdDevMs !== undefined ? { stdDevMs: o.latencyStdDevMs } : {}),
+  };
+  const faults: FaultConfig = {
+    ...(o.error500Rate !== undefined ? { error500Rate: o.error500Rate } : {}),
+    ...(o.resetBeforeRate !== undefined ? { resetBeforeRate: o.resetBeforeRate } : {}),
+    ...(o.dropAfterCommitRate !== undefined ? { dropAfterCommitRate: o.dropAfterCommitRate } : {}),
+    ...(o.slowResponseRate !== undefined ? { slowResponseRate: o.slowResponseRate } : {}),
+    ...(o.slowResponseMs !== undefined ? { slowResponseMs: o.slowResponseMs } : {}),
+    ...(o.rateLimit429Rate !== undefined ? { rateLimit429Rate: o.rateLimit429Rate } : {}),
+    ...(o.nextFaults !== undefined ? { next: o.nextFaults } : {}),
+  };
+  const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+  const options: SimulatorOptions = {
+    port: o.port,
+    host: o.host,
+    apiKeys: o.apiKey.length > 0 ? o.apiKey : [DEFAULT_API_KEY],
+    restrictedKeys: o.restrictedKey,
+    rateLimitPerSecond: o.rateLimit,
+    latency,
+    faults,
+    strictAttach: o.strictAttach,
+    ...(o.retentionMs !== undefined ? { idempotencyRetentionMs: o.retentionMs } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.webhookUrl !== undefined ? { webhook: { url: o.webhookUrl, secret: o.webhookSecret ?? 'whsec_simulator' } } : {}),
+    ...(o.quiet ? {} : { log }),
+  };
+  const sim = await startStripeSimulator(options);
+  // The default key is printed because it is a fixed, public test value; custom keys are not.
+  console.log(`stripe-sim listening on ${sim.url} (admin: ${sim.url}/_sim/stats)`);
+  if (o.apiKey.length === 0) console.log(`accepted API key: ${DEFAULT_API_KEY}`);
+  const stop = () => {
+    void sim.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
