@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Stack } from '../../dev/stack/stack';
-import { listMigrations, migrate, MIGRATIONS_DIR } from '../../src/db/migrate';
+import { listMigrations, migrate } from '../../src/db/migrate';
 import { checkDatabase, createPool, type Pool } from '../../src/db/pool';
 import { getTestStack, STACK_START_TIMEOUT_MS, truncateAll } from '../support/stack';
 
@@ -13,22 +12,45 @@ interface ColumnSpec {
   nullable: boolean;
 }
 
-/** Column names, base types and nullability of each CREATE TABLE in a migration file. */
-function columnsInSql(file: string): Map<string, ColumnSpec[]> {
-  const sql = readFileSync(file, 'utf8').replace(/--[^\n]*/g, '');
-  const tables = new Map<string, ColumnSpec[]>();
-  for (const [, table, body] of sql.matchAll(/CREATE TABLE (\w+) \(([\s\S]*?)\n\) ENGINE/g)) {
-    const columns = body
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => /^[a-z_]+\s+[A-Z]/.test(line) && !/^(KEY|UNIQUE|PRIMARY)\b/.test(line))
-      .map((line) => {
-        const [name, type] = line.split(/\s+/);
-        return { name: name, dataType: type.replace(/\(.*/, '').toLowerCase(), nullable: !/NOT NULL/.test(line) };
-      });
-    tables.set(table, columns);
+const byName = (a: ColumnSpec, b: ColumnSpec) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** `name TYPE … [NOT NULL]` → what information_schema reports for it. */
+function parseColumn(definition: string): ColumnSpec {
+  const [name = '', type = ''] = definition.trim().split(/\s+/);
+  return { name, dataType: type.replace(/\(.*/, '').toLowerCase(), nullable: !/NOT NULL/i.test(definition) };
+}
+
+/**
+ * The columns every table should have after all migrations, read from the SQL files themselves:
+ * CREATE TABLE bodies, then ALTER TABLE … ADD/MODIFY/DROP COLUMN in file order. Sorted by name
+ * (ADD COLUMN … AFTER places columns anywhere).
+ */
+function columnsFromMigrations(): Map<string, ColumnSpec[]> {
+  const tables = new Map<string, Map<string, ColumnSpec>>();
+  for (const { path: file } of listMigrations()) {
+    const sql = readFileSync(file, 'utf8').replace(/--[^\n]*/g, '');
+    for (const statement of sql.split(';')) {
+      const created = /CREATE TABLE (\w+) \(([\s\S]*)\)\s*ENGINE/.exec(statement);
+      if (created) {
+        const columns = created[2]
+          .split('\n')
+          .filter((line) => /^\s*[a-z_]+\s+[A-Z]/.test(line) && !/^\s*(KEY|UNIQUE|PRIMARY)\b/.test(line))
+          .map(parseColumn);
+        tables.set(created[1], new Map(columns.map((c) => [c.name, c])));
+      }
+      const altered = /ALTER TABLE (\w+)([\s\S]*)/.exec(statement);
+      if (altered) {
+        const columns = tables.get(altered[1]) ?? new Map<string, ColumnSpec>();
+        for (const [, verb, definition] of altered[2].matchAll(/(ADD|MODIFY|DROP) COLUMN ([^,]+)/g)) {
+          const column = parseColumn(definition);
+          if (verb === 'DROP') columns.delete(column.name);
+          else columns.set(column.name, column);
+        }
+        tables.set(altered[1], columns);
+      }
+    }
   }
-  return tables;
+  return new Map([...tables].map(([table, columns]) => [table, [...columns.values()].sort(byName)]));
 }
 
 describe('stack: database', function () {
@@ -42,18 +64,34 @@ describe('stack: database', function () {
   });
   after(() => pool?.end());
 
-  it('has the tables and columns of the initial migration, exactly', async () => {
-    const expected = columnsInSql(path.join(MIGRATIONS_DIR, '001_initial_schema.sql'));
-    assert.deepEqual([...expected.keys()], ['customer', 'invoice', 'payment_attempt']);
+  it('has exactly the tables and columns that the migration files define', async () => {
+    const expected = columnsFromMigrations();
+    // The original job's columns, which the service must keep reading and writing.
+    const original = {
+      customer: ['id', 'stripe_customer_id', 'stripe_payment_method_id'],
+      invoice: ['id', 'customer_id', 'status', 'due_date', 'amount_cents', 'paid_at', 'stripe_payment_intent_id'],
+      payment_attempt: ['invoice_id', 'attempt_number', 'idempotency_key', 'outcome'],
+    };
+    for (const [table, names] of Object.entries(original)) {
+      const parsed = (expected.get(table) ?? []).map((c) => c.name);
+      for (const name of names) assert.ok(parsed.includes(name), `${table}.${name} in the migrations`);
+    }
+    const [tables] = await pool.query<RowDataPacket[]>(
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name <> 'schema_migrations' ORDER BY name",
+    );
+    assert.deepEqual(
+      tables.map((t) => String(t.name)),
+      [...expected.keys()].sort(),
+    );
     for (const [table, columns] of expected) {
       const [rows] = await pool.query<RowDataPacket[]>(
         `SELECT column_name AS name, data_type AS dataType, is_nullable = 'YES' AS nullable
          FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?
-         ORDER BY ordinal_position`,
+`,
         [table],
       );
       const actual = rows.map((r) => ({ name: String(r.name), dataType: String(r.dataType), nullable: r.nullable === 1 }));
-      assert.deepEqual(actual, columns, `columns of ${table}`);
+      assert.deepEqual(actual.sort(byName), columns, `columns of ${table}`);
     }
   });
 
