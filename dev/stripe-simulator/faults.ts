@@ -15,7 +15,7 @@ const RATE_ORDER: ReadonlyArray<[keyof FaultConfig, FaultKind]> = [
   ['slowResponseRate', 'slowResponse'],
 ];
 
-const FAULT_CONFIG_KEYS = [...RATE_ORDER.map(([field]) => field), 'slowResponseMs', 'next', 'nextAppliesTo'];
+const FAULT_CONFIG_KEYS = [...RATE_ORDER.map(([field]) => field), 'slowResponseMs', 'next', 'nextAppliesTo', 'nextPathPrefix'];
 
 export function validateFaultConfig(f: FaultConfig): void {
   for (const key of Object.keys(f)) {
@@ -36,14 +36,16 @@ export function validateFaultConfig(f: FaultConfig): void {
     if (!Array.isArray(f.next)) throw new Error('faults.next must be an array');
     for (const k of f.next) if (!FAULT_KINDS.includes(k)) throw new Error(`unknown fault kind in faults.next: ${String(k)}`);
   }
+  if (f.nextPathPrefix !== undefined && typeof f.nextPathPrefix !== 'string') throw new Error('faults.nextPathPrefix must be a string');
   if (f.nextAppliesTo !== undefined && f.nextAppliesTo !== 'post' && f.nextAppliesTo !== 'all') {
     throw new Error("faults.nextAppliesTo must be 'post' or 'all'");
   }
 }
 
 /** Picks the fault for one request; consumes `config.next` in place. */
-export function drawFault(config: FaultConfig, method: string, prng: Prng): FaultKind {
-  const queueApplies = (config.nextAppliesTo ?? 'post') === 'all' || method === 'POST';
+export function drawFault(config: FaultConfig, method: string, path: string, prng: Prng): FaultKind {
+  const queueApplies =
+    ((config.nextAppliesTo ?? 'post') === 'all' || method === 'POST') && path.startsWith(config.nextPathPrefix ?? '');
   if (queueApplies && config.next && config.next.length > 0) return config.next.shift() as FaultKind;
   const anyRate = RATE_ORDER.some(([field]) => ((config[field] as number | undefined) ?? 0) > 0);
   if (!anyRate) return 'none'; // keep the PRNG sequence untouched when faults are off

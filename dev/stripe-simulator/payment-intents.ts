@@ -4,6 +4,7 @@ import { validateAmount, validateCurrency, parseInteger } from './currencies';
 import { eventRequest, type ApiRequest, type ApiResult, type Services } from './context';
 import { noSuchPaymentMethod, notAttachedToCustomer, paymentMethodFromToken } from './customers';
 import { invalidParam, invalidRequest, missingParam, resourceMissing } from './errors';
+import { getMap, type ParamMap } from './form';
 import { buildPaymentIntent, clone } from './objects';
 import { confirmIntent, transition } from './payment-flow';
 import type { PaymentIntentRecord, PaymentMethodRecord } from './store';
@@ -178,6 +179,29 @@ export function getPaymentIntent(services: Services, id: string): ApiResult {
   return { status: 200, body: clone(existing(services, id).object) };
 }
 
+/** `created=<ts>` or `created[gt|gte|lt|lte]=<ts>`, as on every Stripe list. */
+function createdFilter(p: ParamMap): (created: number) => boolean {
+  const raw = p.created;
+  if (raw === undefined) return () => true;
+  if (typeof raw === 'string') {
+    const exact = parseInteger(raw, 'created');
+    return (c) => c === exact;
+  }
+  const range = getMap(p, 'created');
+  if (!range) throw invalidParam('Invalid created: must be an integer or a hash of gt, gte, lt, lte', 'created');
+  const bounds: Array<(c: number) => boolean> = [];
+  for (const [op, value] of Object.entries(range)) {
+    if (typeof value !== 'string') throw invalidParam(`Invalid integer: created[${op}]`, `created[${op}]`);
+    const n = parseInteger(value, `created[${op}]`);
+    if (op === 'gt') bounds.push((c) => c > n);
+    else if (op === 'gte') bounds.push((c) => c >= n);
+    else if (op === 'lt') bounds.push((c) => c < n);
+    else if (op === 'lte') bounds.push((c) => c <= n);
+    else throw invalidParam(`Received unknown parameter: created[${op}]`, `created[${op}]`, 'parameter_unknown');
+  }
+  return (c) => bounds.every((b) => b(c));
+}
+
 /** GET /v1/payment_intents: newest first, cursor pagination like every Stripe list. */
 export function listPaymentIntents(services: Services, req: ApiRequest): ApiResult {
   const p = req.params;
@@ -187,7 +211,10 @@ export function listPaymentIntents(services: Services, req: ApiRequest): ApiResu
   if (limit < 1) throw invalidParam('This value must be greater than or equal to 1.', 'limit');
   if (limit > 100) throw invalidParam('This value must be less than or equal to 100.', 'limit');
   const customer = optionalString(p, 'customer');
-  const all = services.store.intentsNewestFirst((r) => !customer || r.object.customer === customer);
+  const created = createdFilter(p);
+  const all = services.store.intentsNewestFirst(
+    (r) => (!customer || r.object.customer === customer) && created(r.object.created),
+  );
   const startingAfter = optionalString(p, 'starting_after');
   const endingBefore = optionalString(p, 'ending_before');
   let page: PaymentIntentRecord[];

@@ -104,7 +104,7 @@ export async function handleApiRequest(
   try {
     const apiKey = authenticate(req.headers, core.apiKeys, core.restrictedKeys);
     const handler = route(method, path);
-    fault = drawFault(core.config.faults, method, core.prng);
+    fault = drawFault(core.config.faults, method, path, core.prng);
     if (fault === 'resetBefore') return destroy('resetBefore');
     if (fault === 'rateLimit429') {
       stats.faults.rateLimit429++;

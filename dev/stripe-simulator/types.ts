@@ -49,6 +49,11 @@ export interface FaultConfig {
   next?: FaultKind[];
   /** Which requests consume `next` (default 'post'). Rates always apply to every /v1 request. */
   nextAppliesTo?: 'post' | 'all';
+  /**
+   * Only requests whose path starts with this consume `next`, e.g. '/v1/payment_intents', so other
+   * traffic on a shared simulator cannot take a fault meant for the charge. Default: any path.
+   */
+  nextPathPrefix?: string;
 }
 
 /** Settings that can be changed while the simulator runs (configure() and POST /_sim/config). */

@@ -157,6 +157,9 @@ describe('stripe-simulator: lookups and ownership', () => {
     const all: string[] = [];
     for await (const p of stripe().paymentIntents.list({ customer, limit: 2 })) all.push(p.id);
     assert.deepEqual(all, newestFirst, 'the SDK auto-pagination walks every page');
+    const since = Math.floor(Date.now() / 1000) - 300;
+    assert.equal((await stripe().paymentIntents.list({ customer, created: { gte: since }, limit: 100 })).data.length, 5);
+    assert.equal((await stripe().paymentIntents.list({ customer, created: { lt: since } })).data.length, 0);
     const unknownCursor = await rejectsWith(stripe().paymentIntents.list({ customer, starting_after: 'pi_nope' }), StripeInvalidRequestError);
     assert.equal(unknownCursor.param, 'starting_after');
   });

@@ -88,6 +88,13 @@ describe('stripe-simulator: faults', () => {
     assert.equal(sim().config().faults.next?.length, 0);
   });
 
+  it('nextPathPrefix keeps other traffic from consuming a queued fault', async () => {
+    sim().configure({ faults: { next: ['error500'], nextPathPrefix: '/v1/payment_intents' } });
+    await stripe().customers.create({ email: 'bystander@example.com' });
+    await assert.rejects(stripe().paymentIntents.create(params('prefix')), (e: Error) => (e as Stripe.errors.StripeError).statusCode === 500);
+    sim().configure({ faults: { nextPathPrefix: '' } });
+  });
+
   it('rates are drawn from the seeded PRNG: the same seed gives the same faults', async () => {
     const run = async (): Promise<string[]> => {
       const s: StripeSimulator = await startStripeSimulator({ seed: 7, rateLimitPerSecond: 1000, faults: { error500Rate: 0.3, rateLimit429Rate: 0.2 } });
