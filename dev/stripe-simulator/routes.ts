@@ -61,7 +61,12 @@ export function route(method: string, path: string): (services: Services, req: A
     if (r.method !== method) continue;
     const m = r.pattern.exec(path);
     if (m) {
-      const ids = m.slice(1).map((s) => decodeURIComponent(s));
+      let ids: string[];
+      try {
+        ids = m.slice(1).map((s) => decodeURIComponent(s));
+      } catch {
+        throw unrecognizedUrl(method, path); // malformed %-escape
+      }
       return (services, req) => r.handler(services, req, ids);
     }
   }

@@ -5,6 +5,7 @@ import {
   KEY,
   StripeAPIError,
   StripeAuthenticationError,
+  StripeCardError,
   StripeInvalidRequestError,
   StripePermissionError,
   StripeRateLimitError,
@@ -246,5 +247,17 @@ describe('stripe-simulator: rate limit (token bucket) and 500s', () => {
     assert.equal(err.statusCode, 500);
     assert.equal(err.rawType, 'api_error');
     assert.equal(sim().stats().faults.error500, 1);
+  });
+});
+
+describe('stripe-simulator: strictAttach (card validation on attach, as on Stripe)', () => {
+  const { stripe } = useSimulator({ strictAttach: true });
+
+  it('a declining card fails to attach with 402; pm_card_chargeCustomerFail attaches', async () => {
+    const customer = await stripe().customers.create({});
+    const err = await rejectsWith(stripe().paymentMethods.attach('pm_card_chargeDeclined', { customer: customer.id }), StripeCardError);
+    assert.equal(err.code, 'card_declined');
+    const pm = await stripe().paymentMethods.attach('pm_card_chargeCustomerFail', { customer: customer.id });
+    assert.equal(pm.customer, customer.id);
   });
 });
