@@ -34,12 +34,14 @@ export function makeChargeInvoice(deps: ActivityDeps) {
     const decision = start.kind === 'settle'
       ? await checkSettlement(deps, start.attempt.stripePaymentIntentId)
       : await sendAttempt(deps, attempt);
-    return record(deps, attempt, decision);
+    // Only Stripe refusing the first send of a fresh attempt proves that nothing was charged.
+    const firstSend = start.kind === 'send' && !start.resumed;
+    return record(deps, attempt, decision, firstSend);
   };
 }
 
 /** Step 3: write the decision, or hand it back to Temporal (retry) or to the run (systemic stop). */
-async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision: LookupResult): Promise<InvoiceRunResult> {
+async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision: LookupResult, firstSend: boolean): Promise<InvoiceRunResult> {
   const now = deps.clock();
   const base = { invoiceId: attempt.invoiceId, attemptNumber: attempt.attemptNumber, now };
   const money = { amount_cents: attempt.amountCents, currency: attempt.currency };
@@ -80,7 +82,12 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision
       // The claim and the in-flight attempt stay: the retry re-sends the same key.
       throw transientStripeFailure(attempt.invoiceId, decision.message);
     case 'systemic':
-      // Nothing was charged (Stripe refused the request itself): give the claim back.
+      if (!firstSend || decision.outcomeUnknown) {
+        // An earlier send of this attempt, a 5xx, or a processing PaymentIntent may have charged:
+        // keep the claim, so a run with a valid key resolves the attempt with its own key.
+        throw systemicStripeFailure(`${decision.message} (invoice ${attempt.invoiceId} stays processing until a run with a valid key resolves its attempt)`);
+      }
+      // Stripe refused the only request of this attempt, so nothing was charged: give the claim back.
       await withTransaction(deps.db, (tx) => resolveAttempt(tx, {
         ...base, outcome: 'released', invoiceStatus: 'pending', failure: { code: 'systemic_stop', message: decision.message },
       }));

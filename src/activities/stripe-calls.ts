@@ -30,7 +30,10 @@ export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttem
   }
   // A 5xx response means Stripe finished the request (and replays it for this key), so the
   // customer's PaymentIntents now show whether it created a charge.
-  return decision.kind === 'look_up' ? findAttemptPaymentIntent(deps, attempt) : decision;
+  if (decision.kind !== 'look_up') return decision;
+  const found = await findAttemptPaymentIntent(deps, attempt);
+  // Refused after a 5xx: that request may still have charged, so the claim must not be released.
+  return found.kind === 'systemic' ? { ...found, outcomeUnknown: true } : found;
 }
 
 /** Looks the attempt's PaymentIntent up among the customer's (strongly consistent; never Search). */

@@ -34,8 +34,11 @@ export type ChargeDecision =
   | { kind: 'retry'; message: string }
   /** The request completed with a server error: whether a charge exists must be looked up. */
   | { kind: 'look_up'; message: string }
-  /** The account or key is unusable: stop the whole run, fail no invoice. */
-  | { kind: 'systemic'; message: string };
+  /**
+   * The account or key is unusable: stop the whole run, fail no invoice. `outcomeUnknown`: an
+   * earlier request of the attempt may have charged, so its claim must stay.
+   */
+  | { kind: 'systemic'; message: string; outcomeUnknown?: boolean };
 
 const AUTHENTICATION_REQUIRED = 'authentication_required';
 
