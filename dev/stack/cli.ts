@@ -63,7 +63,7 @@ program
 
 function refuseIfRunning(dataDir: string): void {
   const state = readState(dataDir);
-  if (state && isAlive(state.pid)) {
+  if (state && isProcessOf(state.pid, /node|tsx/)) {
     throw new Error(`a stack is already running (pid ${state.pid}, ${stateFile(dataDir)}); stop it with \`npm run stack down\``);
   }
 }
@@ -79,7 +79,7 @@ async function up(opts: UpOptions): Promise<void> {
     ports: { temporal: opts.temporalPort, temporalUi: opts.uiPort, mysql: opts.mysqlPort, stripe: opts.stripePort },
     log: (m) => console.log(`stack: ${m}`),
   });
-  writeState(dataDir, toState(stack, true));
+  writeState(dataDir, toState(stack));
   printStack(stack, Date.now() - startedAt);
 
   let stopping = false;
@@ -95,11 +95,11 @@ async function up(opts: UpOptions): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
 }
 
-function toState(stack: Stack, ready: boolean): StackState {
+function toState(stack: Stack): StackState {
   return {
     pid: process.pid,
     startedAt: new Date().toISOString(),
-    ready,
+    ready: true,
     services: {
       temporal: { pid: stack.temporal.pid, address: stack.temporal.address, uiUrl: stack.temporal.uiUrl, logFile: stack.temporal.logFile },
       mysql: { pid: stack.mysql.pid, url: stack.mysql.url, port: stack.mysql.port, logFile: stack.mysql.logFile },
