@@ -3,10 +3,12 @@
  * persist the attempt (with its idempotency key and exact parameters) before Stripe is called,
  * or resume the attempt this run (or an expired run) already started.
  */
-import { assessEligibility, isDue } from '../billing/charge-eligibility';
+import { assessEligibility, isDue, type ChargeRequest } from '../billing/charge-eligibility';
+import { cardLimitReached } from '../billing/dunning';
 import type { InvoiceRunResult } from '../billing/invoice-state';
+import { countCardAttemptsSince, postponeRetry } from '../db/dunning';
 import {
-  insertAttempt, loadInvoice, loadLatestAttempt, renewClaim, startAttemptOnInvoice, type Tx,
+  insertAttempt, loadInvoice, loadLatestAttempt, renewClaim, startAttemptOnInvoice, type ClaimedInvoice, type Tx,
 } from '../db/invoices';
 import { isStoredChargeAttempt, newIdempotencyKey, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
@@ -31,45 +33,68 @@ const skipped = (invoiceId: number, error: string): AttemptStart => ({
   result: { invoice_id: invoiceId, status: 'skipped', error },
 });
 
+const DAY_MS = 86_400_000;
+
 export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInput): Promise<AttemptStart> {
-  const { invoiceId, asOf, claimOwner } = input;
-  const now = deps.clock();
+  const { invoiceId, asOf } = input;
   const invoice = await loadInvoice(tx, invoiceId, true);
   if (!invoice) return skipped(invoiceId, 'invoice not found');
-
-  if (invoice.status === 'processing') {
-    const ownClaim = invoice.claimRunId === claimOwner;
-    const leaseExpired = invoice.leaseExpiresAt !== null && invoice.leaseExpiresAt.getTime() <= now.getTime();
-    if (!ownClaim && !leaseExpired) return skipped(invoiceId, 'invoice is being charged by another run');
-    const attempt = await loadLatestAttempt(tx, invoiceId);
-    if (!attempt || attempt.attemptNumber !== invoice.attemptCount || !isStoredChargeAttempt(attempt)) {
-      // Cannot happen while claims and attempts are written in one transaction; never guess.
-      return { kind: 'decided', result: { invoice_id: invoiceId, status: 'processing', error: 'processing without a recorded attempt: needs review' } };
-    }
-    const renewed = await renewClaim(tx, {
-      invoiceId, attemptNumber: attempt.attemptNumber, runId: claimOwner, now,
-      leaseExpiresAt: new Date(now.getTime() + deps.claimLeaseMs),
-    });
-    if (!renewed) return skipped(invoiceId, 'invoice claim changed concurrently');
-    if (attempt.outcome === 'in_flight') return { kind: 'send', attempt, resumed: true };
-    if (attempt.outcome === 'processing' && attempt.stripePaymentIntentId !== null) {
-      return { kind: 'settle', attempt: { ...attempt, stripePaymentIntentId: attempt.stripePaymentIntentId } };
-    }
-    return { kind: 'decided', result: { invoice_id: invoiceId, status: 'processing', error: `attempt ended as ${attempt.outcome} but invoice is processing: needs review` } };
+  if (invoice.status === 'processing') return resumeAttempt(tx, deps, input, invoice);
+  if (invoice.status === 'pending') {
+    if (!isDue(invoice, asOf)) return skipped(invoiceId, 'invoice is not due');
+    return startAttempt(tx, deps, input, invoice, 'pending');
   }
+  if (invoice.status === 'failed') {
+    const retryDue = invoice.nextAttemptAt !== null && invoice.nextAttemptAt.getTime() <= asOf.getTime();
+    const newCard = invoice.failedPaymentMethodId !== null && invoice.customer?.stripePaymentMethodId != null
+      && invoice.customer.stripePaymentMethodId !== invoice.failedPaymentMethodId;
+    if (retryDue || newCard) return startAttempt(tx, deps, input, invoice, 'failed');
+    return skipped(invoiceId, 'invoice is failed and no retry is due');
+  }
+  return skipped(invoiceId, `invoice is ${invoice.status}, not pending`);
+}
 
-  if (invoice.status !== 'pending') return skipped(invoiceId, `invoice is ${invoice.status}, not pending`);
-  if (!isDue(invoice, asOf)) return skipped(invoiceId, 'invoice is not due');
+/** The invoice is `processing`: continue the attempt that holds it, if this run may. */
+async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInput, invoice: ClaimedInvoice): Promise<AttemptStart> {
+  const { invoiceId, claimOwner } = input;
+  const now = deps.clock();
+  const ownClaim = invoice.claimRunId === claimOwner;
+  const leaseExpired = invoice.leaseExpiresAt !== null && invoice.leaseExpiresAt.getTime() <= now.getTime();
+  if (!ownClaim && !leaseExpired) return skipped(invoiceId, 'invoice is being charged by another run');
+  const attempt = await loadLatestAttempt(tx, invoiceId);
+  if (!attempt || attempt.attemptNumber !== invoice.attemptCount || !isStoredChargeAttempt(attempt)) {
+    // Cannot happen while claims and attempts are written in one transaction; never guess.
+    return { kind: 'decided', result: { invoice_id: invoiceId, status: 'processing', error: 'processing without a recorded attempt: needs review' } };
+  }
+  const renewed = await renewClaim(tx, {
+    invoiceId, attemptNumber: attempt.attemptNumber, runId: claimOwner, now,
+    leaseExpiresAt: new Date(now.getTime() + deps.claimLeaseMs),
+  });
+  if (!renewed) return skipped(invoiceId, 'invoice claim changed concurrently');
+  if (attempt.outcome === 'in_flight') return { kind: 'send', attempt, resumed: true };
+  if (attempt.outcome === 'processing' && attempt.stripePaymentIntentId !== null) {
+    return { kind: 'settle', attempt: { ...attempt, stripePaymentIntentId: attempt.stripePaymentIntentId } };
+  }
+  return { kind: 'decided', result: { invoice_id: invoiceId, status: 'processing', error: `attempt ended as ${attempt.outcome} but invoice is processing: needs review` } };
+}
 
+/** A new attempt: the first charge of a pending invoice, or a dunning retry of a failed one. */
+async function startAttempt(
+  tx: Tx, deps: ActivityDeps, input: BeginAttemptInput, invoice: ClaimedInvoice, from: 'pending' | 'failed',
+): Promise<AttemptStart> {
+  const { invoiceId, claimOwner } = input;
+  const now = deps.clock();
+  const isRetry = from === 'failed';
   const eligibility = assessEligibility(invoice);
   const attemptNumber = invoice.attemptCount + 1;
-  const base = { invoiceId, attemptNumber, runId: claimOwner, startedAt: now, stripePaymentIntentId: null };
+  const base = { invoiceId, attemptNumber, isRetry, runId: claimOwner, startedAt: now, stripePaymentIntentId: null };
 
   if (eligibility.kind !== 'chargeable') {
+    if (isRetry) return skipped(invoiceId, `retry not possible: ${eligibility.code}: ${eligibility.message}`);
     // Recorded as a finished attempt with no key: nothing was or will be sent for it.
     const to = eligibility.kind === 'invalid' ? 'failed' : 'pending';
     const failure = { code: eligibility.code, message: eligibility.message };
-    await startAttemptOnInvoice(tx, { invoiceId, attemptNumber, to, runId: claimOwner, now, leaseExpiresAt: null, failure });
+    await startAttemptOnInvoice(tx, { invoiceId, attemptNumber, from, to, runId: claimOwner, now, leaseExpiresAt: null, failure });
     await insertAttempt(tx, {
       ...base,
       idempotencyKey: null,
@@ -89,6 +114,10 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
   }
 
   const { request } = eligibility;
+  if (isRetry && await cardRetryLimitReached(tx, deps, request, now)) {
+    await postponeRetry(tx, invoiceId, new Date(now.getTime() + DAY_MS));
+    return skipped(invoiceId, 'card retry limit reached (15 in 30 days): retry postponed by a day');
+  }
   const attempt: StoredChargeAttempt = {
     ...base,
     idempotencyKey: newIdempotencyKey(invoiceId, attemptNumber, deps.randomId),
@@ -99,9 +128,14 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
     outcome: 'in_flight',
   };
   await startAttemptOnInvoice(tx, {
-    invoiceId, attemptNumber, to: 'processing', runId: claimOwner, now,
+    invoiceId, attemptNumber, from, to: 'processing', runId: claimOwner, now,
     leaseExpiresAt: new Date(now.getTime() + deps.claimLeaseMs),
   });
   await insertAttempt(tx, attempt);
   return { kind: 'send', attempt, resumed: false };
+}
+
+async function cardRetryLimitReached(tx: Tx, deps: ActivityDeps, request: ChargeRequest, now: Date): Promise<boolean> {
+  const attempts = await countCardAttemptsSince(tx, request.stripePaymentMethodId, new Date(now.getTime() - 30 * DAY_MS));
+  return cardLimitReached(attempts, deps.dunningPolicy);
 }

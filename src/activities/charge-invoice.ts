@@ -5,7 +5,9 @@
 import { log } from '@temporalio/activity';
 import type { InvoiceRunResult } from '../billing/invoice-state';
 import { formatMoney } from '../billing/money';
-import { loadInvoice, resolveAttempt, withTransaction, type AttemptResolution } from '../db/invoices';
+import { planRetry } from '../billing/dunning';
+import { countChargeAttempts } from '../db/dunning';
+import { loadInvoice, resolveAttempt, withTransaction, type AttemptResolution, type Tx } from '../db/invoices';
 import { beginAttempt } from './begin-attempt';
 import type { StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
@@ -44,9 +46,11 @@ export function makeChargeInvoice(deps: ActivityDeps) {
 async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision: LookupResult, firstSend: boolean): Promise<InvoiceRunResult> {
   const now = deps.clock();
   const base = { invoiceId: attempt.invoiceId, attemptNumber: attempt.attemptNumber, now };
-  const money = { amount_cents: attempt.amountCents, currency: attempt.currency };
+  const money = { amount_cents: attempt.amountCents, currency: attempt.currency, ...(attempt.isRetry && { retry: true }) };
   let resolution: AttemptResolution;
   let result: InvoiceRunResult;
+  /** Fills in what must be read under the same lock as the write (the dunning plan). */
+  let complete = (_tx: Tx, r: AttemptResolution): Promise<AttemptResolution> => Promise.resolve(r);
 
   switch (decision.kind) {
     case 'paid':
@@ -57,6 +61,7 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision
       resolution = {
         ...base, outcome: 'requires_auth', invoiceStatus: 'requires_auth', paymentIntentId: decision.paymentIntentId,
         failure: { code: decision.code, message: decision.message },
+        authExpiresAt: new Date(now.getTime() + deps.authExpiryMs),
       };
       result = { invoice_id: attempt.invoiceId, status: 'requires_auth', payment_intent_id: decision.paymentIntentId, error: decision.message, ...money };
       break;
@@ -66,6 +71,23 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision
         failure: { code: decision.code, declineCode: decision.declineCode, message: decision.message },
       };
       result = { invoice_id: attempt.invoiceId, status: 'failed', payment_intent_id: decision.paymentIntentId, error: decision.message, ...money };
+      complete = async (tx, r) => {
+        const invoice = await loadInvoice(tx, attempt.invoiceId, true);
+        const firstFailedAt = invoice?.firstFailedAt ?? now;
+        const plan = planRetry({
+          code: decision.code, declineCode: decision.declineCode, firstFailedAt,
+          chargeAttempts: await countChargeAttempts(tx, attempt.invoiceId),
+        }, deps.dunningPolicy);
+        const nextAttemptAt = plan.kind === 'retry_at' ? plan.at : null;
+        if (nextAttemptAt) result.next_attempt_at = nextAttemptAt.toISOString();
+        return {
+          ...r,
+          dunning: {
+            nextAttemptAt, firstFailedAt, failedPaymentMethodId: attempt.stripePaymentMethodId,
+            stoppedReason: plan.kind === 'stop' ? plan.reason : null,
+          },
+        };
+      };
       break;
     case 'processing':
       resolution = {
@@ -102,7 +124,7 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision
       throw new Error('unreachable: look_up is resolved by sendAttempt');
   }
 
-  const applied = await withTransaction(deps.db, (tx) => resolveAttempt(tx, resolution));
+  const applied = await withTransaction(deps.db, async (tx) => resolveAttempt(tx, await complete(tx, resolution)));
   if (!applied) return reportCurrentState(deps, attempt.invoiceId);
   log.info(`invoice ${attempt.invoiceId} ${result.status}`, {
     invoiceId: attempt.invoiceId, attempt: attempt.attemptNumber, amount: formatMoney(attempt.amountCents, attempt.currency),

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../billing/dunning';
 import type { Db } from '../db/invoices';
 
 /** What the activities need from the outside world; tests pass real or fake ones. */
@@ -13,10 +14,16 @@ export interface ActivityDeps {
   settlementRecheckMs: number;
   /** Beyond this age an attempt's key may have expired at Stripe (kept ≥ 24 h): look up, never re-send. */
   keyRetentionMs: number;
+  /** When soft declines are charged again, and the limits on retries. */
+  dunningPolicy: DunningPolicy;
+  /** How long a customer has to finish a 3-D Secure authentication before the invoice fails. */
+  authExpiryMs: number;
 }
 
 export const DEFAULT_TIMINGS = {
   claimLeaseMs: 30 * 60_000,
   settlementRecheckMs: 60 * 60_000,
   keyRetentionMs: 23 * 60 * 60_000,
-} as const;
+  dunningPolicy: DEFAULT_DUNNING_POLICY,
+  authExpiryMs: 7 * 24 * 60 * 60_000,
+};

@@ -1,3 +1,4 @@
+import { listRetryDueInvoices } from '../db/dunning';
 import { listDueInvoices, listExpiredClaims, type InvoiceRef } from '../db/invoices';
 import type { ActivityDeps } from './deps';
 
@@ -13,6 +14,10 @@ export function makeListActivities(deps: ActivityDeps) {
     /** One keyset page of due, pending invoices: ids (with amount for the Web UI summary). */
     async listDueInvoices(q: InvoicePageQuery): Promise<InvoiceRef[]> {
       return listDueInvoices(deps.db, { asOf: new Date(q.asOf), afterId: q.afterId, limit: q.limit });
+    },
+    /** One page of failed invoices that dunning charges again (retry time come, or a new card). */
+    async listRetryDueInvoices(q: InvoicePageQuery): Promise<InvoiceRef[]> {
+      return listRetryDueInvoices(deps.db, { asOf: new Date(q.asOf), afterId: q.afterId, limit: q.limit });
     },
     /** One page of invoices whose claim's lease expired: the recovery sweep resolves them. */
     async listExpiredClaims(q: InvoicePageQuery): Promise<InvoiceRef[]> {

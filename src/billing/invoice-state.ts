@@ -3,20 +3,23 @@
  * the state it moves *from* (see src/db/invoices.ts), so a transition this table forbids
  * cannot happen even when runs, recovery and webhooks race.
  */
-export const INVOICE_STATUSES = ['pending', 'processing', 'paid', 'requires_auth', 'failed'] as const;
+export const INVOICE_STATUSES = ['pending', 'processing', 'paid', 'requires_auth', 'failed', 'void'] as const;
 export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 const ALLOWED: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
   // A run claims a due invoice, or finds its data unchargeable (bad amount or currency).
-  pending: ['processing', 'failed'],
+  pending: ['processing', 'failed', 'void'],
   // The attempt resolves; 'pending' releases a claim that charged nothing (skip, systemic stop).
   processing: ['paid', 'requires_auth', 'failed', 'pending', 'processing'],
   // Paid is final: nothing ever overwrites it.
   paid: [],
-  // The customer authenticates (webhook) or gives up; a retry needs a new attempt.
-  requires_auth: ['paid', 'failed', 'pending'],
-  // Dunning or a new payment method makes it chargeable again; a late success still settles it.
-  failed: ['pending', 'paid'],
+  // The customer authenticates (webhook: paid), or the authentication expires (failed).
+  requires_auth: ['paid', 'failed', 'void'],
+  // Dunning claims it again (a soft decline's schedule, or a new payment method); a late
+  // success reported by Stripe still settles it.
+  failed: ['processing', 'paid', 'void'],
+  // Voided by the business elsewhere: nothing charges it any more.
+  void: [],
 };
 
 export function canTransition(from: InvoiceStatus, to: InvoiceStatus): boolean {
@@ -43,4 +46,8 @@ export interface InvoiceRunResult {
   /** Set for paid invoices so the run can total money per currency. */
   amount_cents?: number;
   currency?: string;
+  /** A dunning retry of a failed invoice, not its first charge. */
+  retry?: boolean;
+  /** For failed invoices with a soft decline: when dunning charges it again. */
+  next_attempt_at?: string;
 }

@@ -20,6 +20,10 @@ export interface ClaimedInvoice extends InvoiceForCharge {
   claimRunId: string | null;
   leaseExpiresAt: Date | null;
   stripePaymentIntentId: string | null;
+  /** Dunning: when a failed invoice may be charged again, and the card it last failed on. */
+  nextAttemptAt: Date | null;
+  firstFailedAt: Date | null;
+  failedPaymentMethodId: string | null;
 }
 
 /** The attempt outcomes stored in payment_attempt.outcome. */
@@ -31,6 +35,8 @@ export type AttemptOutcome =
 export interface AttemptRecord {
   invoiceId: number;
   attemptNumber: number;
+  /** A dunning retry of a failed invoice, not its first charge. */
+  isRetry: boolean;
   idempotencyKey: string | null;
   stripeCustomerId: string | null;
   stripePaymentMethodId: string | null;
@@ -98,7 +104,8 @@ export async function listExpiredClaims(db: Db, q: { now: Date; afterId: number;
 export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolean): Promise<ClaimedInvoice | undefined> {
   const [rows] = await conn.query<RowDataPacket[]>(
     `SELECT id, status, due_date, amount_cents, currency, attempt_count, customer_id,
-            claim_run_id, lease_expires_at, stripe_payment_intent_id
+            claim_run_id, lease_expires_at, stripe_payment_intent_id,
+            next_attempt_at, first_failed_at, failed_payment_method_id
        FROM invoice WHERE id = ?${lock ? ' FOR UPDATE' : ''}`,
     [invoiceId],
   );
@@ -127,12 +134,15 @@ export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolea
     claimRunId: row.claim_run_id as string | null,
     leaseExpiresAt: row.lease_expires_at as Date | null,
     stripePaymentIntentId: row.stripe_payment_intent_id as string | null,
+    nextAttemptAt: row.next_attempt_at as Date | null,
+    firstFailedAt: row.first_failed_at as Date | null,
+    failedPaymentMethodId: row.failed_payment_method_id as string | null,
   };
 }
 
 export async function loadLatestAttempt(conn: Db | Tx, invoiceId: number): Promise<AttemptRecord | undefined> {
   const [rows] = await conn.query<RowDataPacket[]>(
-    `SELECT invoice_id, attempt_number, idempotency_key, stripe_customer_id, stripe_payment_method_id,
+    `SELECT invoice_id, attempt_number, is_retry, idempotency_key, stripe_customer_id, stripe_payment_method_id,
             stripe_payment_intent_id, amount_cents, currency, outcome, run_id, started_at
        FROM payment_attempt WHERE invoice_id = ? ORDER BY attempt_number DESC LIMIT 1`,
     [invoiceId],
@@ -142,6 +152,7 @@ export async function loadLatestAttempt(conn: Db | Tx, invoiceId: number): Promi
   return {
     invoiceId: Number(r.invoice_id),
     attemptNumber: Number(r.attempt_number),
+    isRetry: Number(r.is_retry) === 1,
     idempotencyKey: r.idempotency_key as string | null,
     stripeCustomerId: r.stripe_customer_id as string | null,
     stripePaymentMethodId: r.stripe_payment_method_id as string | null,
@@ -160,24 +171,28 @@ export async function insertAttempt(
 ): Promise<void> {
   await tx.query(
     `INSERT INTO payment_attempt
-       (invoice_id, attempt_number, idempotency_key, stripe_customer_id, stripe_payment_method_id,
+       (invoice_id, attempt_number, is_retry, idempotency_key, stripe_customer_id, stripe_payment_method_id,
         stripe_payment_intent_id, outcome, failure_code, decline_code, failure_message,
         amount_cents, currency, run_id, started_at, finished_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
-      a.invoiceId, a.attemptNumber, a.idempotencyKey, a.stripeCustomerId, a.stripePaymentMethodId,
+      a.invoiceId, a.attemptNumber, a.isRetry, a.idempotencyKey, a.stripeCustomerId, a.stripePaymentMethodId,
       a.stripePaymentIntentId, a.outcome, a.failureCode ?? null, a.declineCode ?? null,
       truncate(a.failureMessage), a.amountCents, a.currency, a.runId, a.startedAt, a.finishedAt ?? null,
     ],
   );
 }
 
-/** pending → processing (or → failed/pending for attempts decided without Stripe), under the row lock. */
+/**
+ * pending → processing (or → failed/pending for attempts decided without Stripe), or
+ * failed → processing for a dunning retry; under the row lock.
+ */
 export async function startAttemptOnInvoice(
   tx: Tx,
   u: {
     invoiceId: number;
     attemptNumber: number;
+    from: Extract<InvoiceStatus, 'pending' | 'failed'>;
     to: Extract<InvoiceStatus, 'processing' | 'failed' | 'pending'>;
     runId: string;
     now: Date;
@@ -189,13 +204,13 @@ export async function startAttemptOnInvoice(
     `UPDATE invoice
         SET status = ?, attempt_count = ?,
             claim_run_id = ?, claimed_at = ?, lease_expires_at = ?,
-            failure_code = ?, decline_code = NULL, failure_message = ?
-      WHERE id = ? AND status = 'pending' AND attempt_count = ?`,
+            failure_code = ?, decline_code = NULL, failure_message = ?, next_attempt_at = NULL
+      WHERE id = ? AND status = ? AND attempt_count = ?`,
     [
       u.to, u.attemptNumber,
       u.to === 'processing' ? u.runId : null, u.to === 'processing' ? u.now : null, u.leaseExpiresAt,
       u.failure?.code ?? null, truncate(u.failure?.message),
-      u.invoiceId, u.attemptNumber - 1,
+      u.invoiceId, u.from, u.attemptNumber - 1,
     ],
   );
   return res.affectedRows === 1;
@@ -225,6 +240,10 @@ export interface AttemptResolution {
   now: Date;
   /** For 'processing': when recovery should look at it again. */
   leaseExpiresAt?: Date;
+  /** For 'failed': the retry plan (next_attempt_at NULL: no automatic retry, see stoppedReason). */
+  dunning?: { nextAttemptAt: Date | null; firstFailedAt: Date; failedPaymentMethodId: string; stoppedReason: string | null };
+  /** For 'requires_auth': when the unfinished authentication expires. */
+  authExpiresAt?: Date;
 }
 
 /**
@@ -241,7 +260,9 @@ export async function resolveAttempt(tx: Tx, r: AttemptResolution): Promise<bool
             failure_code = ?, decline_code = ?, failure_message = ?,
             claim_run_id = IF(?, claim_run_id, NULL),
             claimed_at = IF(?, claimed_at, NULL),
-            lease_expires_at = ?
+            lease_expires_at = ?,
+            next_attempt_at = ?, first_failed_at = ?, failed_payment_method_id = ?, dunning_stopped_reason = ?,
+            auth_expires_at = ?
       WHERE id = ? AND status = 'processing' AND attempt_count = ?`,
     [
       r.invoiceStatus,
@@ -249,6 +270,9 @@ export async function resolveAttempt(tx: Tx, r: AttemptResolution): Promise<bool
       r.paymentIntentId ?? null,
       r.failure?.code ?? null, r.failure?.declineCode ?? null, truncate(r.failure?.message),
       keepsClaim, keepsClaim, keepsClaim ? (r.leaseExpiresAt ?? null) : null,
+      r.dunning?.nextAttemptAt ?? null, r.dunning?.firstFailedAt ?? null, r.dunning?.failedPaymentMethodId ?? null,
+      r.dunning?.stoppedReason ?? null,
+      r.authExpiresAt ?? null,
       r.invoiceId, r.attemptNumber,
     ],
   );

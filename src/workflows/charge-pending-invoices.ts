@@ -4,11 +4,13 @@
  *   2. for each, in parallel up to `concurrency`, charge it in its own activity
  *      (load customer → skip without a payment method → PaymentIntent off-session → record);
  *   3. return the summary of outcomes.
- * Before step 1, invoices left `processing` by a run that ended are resolved (recovery).
+ * Before step 1, invoices left `processing` by a run that ended are resolved (recovery); after
+ * it, failed invoices whose dunning retry is due (or whose customer has a new card) are charged
+ * again.
  * No I/O here: everything that touches the DB or Stripe is an activity.
  */
 import {
-  ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities,
+  ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, log, patched, proxyActivities,
   setCurrentDetails, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -40,7 +42,10 @@ interface RunCarry {
   continuedAsNew: number;
 }
 
-type Phase = 'recover' | 'due';
+type Phase = 'recover' | 'due' | 'retry';
+
+/** The phases in order; a dry run only previews the due invoices. */
+const PHASES: readonly Phase[] = ['recover', 'due', 'retry'];
 
 export interface ChargeRunSummary {
   results: InvoiceRunResult[];
@@ -48,6 +53,8 @@ export interface ChargeRunSummary {
   totals: OutcomeTotals;
   /** Charged minor units per currency. */
   amounts: Record<string, number>;
+  /** Charges sent to Stripe: first attempts and dunning retries. */
+  attempts: { first: number; retries: number };
   found: number;
   processed: number;
   dryRun: boolean;
@@ -76,7 +83,7 @@ export const DEFAULTS = {
   maxHistoryEvents: 8000,
 } as const;
 
-const { listDueInvoices, listExpiredClaims, previewInvoices } = proxyActivities<Activities>({
+const { listDueInvoices, listExpiredClaims, listRetryDueInvoices, previewInvoices } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
 });
@@ -138,12 +145,21 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
     }
   };
 
+  const listPage: Record<Phase, (q: { asOf: string; afterId: number; limit: number }) => Promise<InvoiceRef[]>> = {
+    recover: listExpiredClaims,
+    due: listDueInvoices,
+    retry: listRetryDueInvoices,
+  };
+
   while (systemicStop === undefined) {
     const query = { asOf, afterId: cursor, limit: pageSize };
-    const page = phase === 'recover' ? await listExpiredClaims(query) : await listDueInvoices(query);
+    const page = await listPage[phase](query);
     if (page.length === 0) {
-      if (phase === 'due') break;
-      phase = 'due';
+      const next = PHASES[PHASES.indexOf(phase) + 1];
+      if (next === undefined || dryRun) break;
+      // Runs started before dunning existed end after the due phase (test/fixtures replays one).
+      if (next === 'retry' && !patched('dunning-retry-phase')) break;
+      phase = next;
       cursor = 0;
       continue;
     }
@@ -190,6 +206,7 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
     resultsTruncated: tally.resultsTruncated,
     totals: tally.totals,
     amounts: tally.amounts,
+    attempts: tally.attempts,
     found: tally.found,
     processed: tally.processed,
     dryRun,
@@ -211,7 +228,8 @@ function chargeSummary(invoice: InvoiceRef): string {
 
 function progressDetails(phase: Phase, tally: RunTally): string {
   const t = tally.totals;
-  return `**${phase === 'recover' ? 'recovering expired claims' : 'charging due invoices'}**: ${tally.processed}/${tally.found} processed · `
+  const doing = { recover: 'recovering expired claims', due: 'charging due invoices', retry: 'retrying failed invoices (dunning)' }[phase];
+  return `**${doing}**: ${tally.processed}/${tally.found} processed · `
     + `paid ${t.paid} · requires_auth ${t.requires_auth} · failed ${t.failed} · skipped ${t.skipped} · processing ${t.processing}`;
 }
 

@@ -11,6 +11,8 @@ export interface RunTally {
   amounts: Record<string, number>;
   results: InvoiceRunResult[];
   resultsTruncated: boolean;
+  /** Charges sent, split into first attempts and dunning retries. */
+  attempts: { first: number; retries: number };
 }
 
 export function emptyTally(): RunTally {
@@ -21,12 +23,18 @@ export function emptyTally(): RunTally {
     amounts: {},
     results: [],
     resultsTruncated: false,
+    attempts: { first: 0, retries: 0 },
   };
 }
 
 export function addResult(tally: RunTally, result: InvoiceRunResult, maxResults: number): void {
   tally.processed += 1;
   tally.totals[result.status] += 1;
+  // Entries of attempts sent to Stripe carry their amount; decisions made without Stripe do not.
+  if (result.status !== 'skipped' && result.status !== 'would_charge' && result.amount_cents !== undefined) {
+    if (result.retry) tally.attempts.retries += 1;
+    else tally.attempts.first += 1;
+  }
   if (result.status === 'paid' && result.amount_cents !== undefined && result.currency !== undefined) {
     tally.amounts[result.currency] = (tally.amounts[result.currency] ?? 0) + result.amount_cents;
   }

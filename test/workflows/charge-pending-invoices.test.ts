@@ -23,6 +23,9 @@ function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Pr
     async listExpiredClaims() {
       return [];
     },
+    async listRetryDueInvoices() {
+      return [];
+    },
     chargeInvoice: charge,
     async previewInvoices({ invoiceIds }) {
       return invoiceIds.map((id) => ({ invoice_id: id, status: 'would_charge' as const, amount_cents: 5000, currency: 'usd' }));
