@@ -91,6 +91,7 @@ export async function startStripeSimulator(options: SimulatorOptions = {}): Prom
     createCustomer: (input) => core.createCustomer(input),
     completeAuthentication: (id, outcome) => core.completeAuthentication(id, outcome),
     settleProcessing: (id, outcome) => core.settleProcessing(id, outcome),
+    setPaymentMethodBehaviour: (id, token) => core.setPaymentMethodBehaviour(id, token),
     flushWebhooks: () => core.webhooks.flush(),
   };
 }

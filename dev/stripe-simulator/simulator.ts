@@ -9,6 +9,7 @@ import { completeAuthentication, settleProcessing } from './payment-flow';
 import { Prng } from './random';
 import { TokenBucket } from './rate-limit';
 import { Store } from './store';
+import { testPaymentMethod } from './test-cards';
 import {
   FAULT_KINDS,
   type CreateCustomerInput,
@@ -165,5 +166,13 @@ export class SimulatorCore {
 
   settleProcessing(id: string, outcome: 'succeed' | 'fail'): void {
     settleProcessing(this.services, id, outcome);
+  }
+
+  setPaymentMethodBehaviour(paymentMethodId: string, token: string): void {
+    const record = this.store.paymentMethods.get(paymentMethodId);
+    const source = testPaymentMethod(token);
+    if (!record) throw new Error(`no such payment method: ${paymentMethodId}`);
+    if (!source) throw new Error(`unknown test payment method: ${token}`);
+    record.source = source;
   }
 }

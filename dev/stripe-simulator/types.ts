@@ -163,6 +163,11 @@ export interface StripeSimulator {
   completeAuthentication(paymentIntentId: string, outcome: 'succeed' | 'fail'): void;
   /** Settles a `processing` PaymentIntent (bank debit) as succeeded or failed. */
   settleProcessing(paymentIntentId: string, outcome: 'succeed' | 'fail'): void;
+  /**
+   * From now on, charges on this payment method behave like the test token's (e.g. a card that
+   * declined for insufficient funds now succeeds): lets tests run dunning schedules.
+   */
+  setPaymentMethodBehaviour(paymentMethodId: string, token: string): void;
   /** Resolves when every webhook delivery started so far has finished (tests). */
   flushWebhooks(): Promise<void>;
 }
