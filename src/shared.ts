@@ -6,3 +6,8 @@ export const CHARGE_WORKFLOW_TYPE = 'chargePendingInvoices';
 /** Failure types raised by activities, known by name to the workflow and the retry policy. */
 export const SYSTEMIC_STRIPE_ERROR = 'SystemicStripeError';
 export const TRANSIENT_STRIPE_ERROR = 'TransientStripeError';
+
+/** How long a customer has to finish a 3-D Secure authentication before the invoice fails. */
+export const AUTHENTICATION_EXPIRY = '7 days';
+/** When the customer is reminded, counted from the first notification. */
+export const AUTHENTICATION_REMINDERS = ['1 day', '3 days'] as const;

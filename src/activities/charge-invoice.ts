@@ -46,7 +46,9 @@ export function makeChargeInvoice(deps: ActivityDeps) {
 async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision: LookupResult, firstSend: boolean): Promise<InvoiceRunResult> {
   const now = deps.clock();
   const base = { invoiceId: attempt.invoiceId, attemptNumber: attempt.attemptNumber, now };
-  const money = { amount_cents: attempt.amountCents, currency: attempt.currency, ...(attempt.isRetry && { retry: true }) };
+  const money = {
+    amount_cents: attempt.amountCents, currency: attempt.currency, attempt: attempt.attemptNumber, ...(attempt.isRetry && { retry: true }),
+  };
   let resolution: AttemptResolution;
   let result: InvoiceRunResult;
   /** Fills in what must be read under the same lock as the write (the dunning plan). */

@@ -1,5 +1,7 @@
 import type Stripe from 'stripe';
+import { msToNumber } from '@temporalio/common';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../billing/dunning';
+import { AUTHENTICATION_EXPIRY } from '../shared';
 import type { Db } from '../db/invoices';
 
 /** What the activities need from the outside world; tests pass real or fake ones. */
@@ -25,5 +27,5 @@ export const DEFAULT_TIMINGS = {
   settlementRecheckMs: 60 * 60_000,
   keyRetentionMs: 23 * 60 * 60_000,
   dunningPolicy: DEFAULT_DUNNING_POLICY,
-  authExpiryMs: 7 * 24 * 60 * 60_000,
+  authExpiryMs: msToNumber(AUTHENTICATION_EXPIRY),
 };

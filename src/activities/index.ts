@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { createNotifier } from '../notify';
+import type { Notifier } from '../notify/notifier';
+import { makeApplyStripeEvent } from './apply-stripe-event';
+import { makeAuthenticationActivities } from './authentication';
 import { makeChargeInvoice } from './charge-invoice';
 import { DEFAULT_TIMINGS, type ActivityDeps } from './deps';
 import { makeListActivities } from './list-invoices';
@@ -10,7 +14,7 @@ export type { InvoicePageQuery } from './list-invoices';
 
 /** Builds the activities from their dependencies; the worker and tests call this. */
 export function createActivities(
-  deps: Pick<ActivityDeps, 'db' | 'stripe'> & Partial<Omit<ActivityDeps, 'db' | 'stripe'>>,
+  deps: Pick<ActivityDeps, 'db' | 'stripe'> & Partial<Omit<ActivityDeps, 'db' | 'stripe'>> & { notifier?: Notifier },
 ) {
   const full: ActivityDeps = {
     clock: () => new Date(),
@@ -18,10 +22,13 @@ export function createActivities(
     ...DEFAULT_TIMINGS,
     ...deps,
   };
+  const notifier = deps.notifier ?? createNotifier({});
   return {
     ...makeListActivities(full),
+    ...makeAuthenticationActivities({ ...full, notifier }),
     chargeInvoice: makeChargeInvoice(full),
     previewInvoices: makePreviewInvoices(full),
+    applyStripeEvent: makeApplyStripeEvent(full),
   };
 }
 

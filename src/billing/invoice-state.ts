@@ -46,6 +46,8 @@ export interface InvoiceRunResult {
   /** Set for paid invoices so the run can total money per currency. */
   amount_cents?: number;
   currency?: string;
+  /** The attempt number, for entries of attempts sent to Stripe. */
+  attempt?: number;
   /** A dunning retry of a failed invoice, not its first charge. */
   retry?: boolean;
   /** For failed invoices with a soft decline: when dunning charges it again. */

@@ -10,14 +10,16 @@
  * No I/O here: everything that touches the DB or Stripe is an activity.
  */
 import {
-  ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, log, patched, proxyActivities,
-  setCurrentDetails, setHandler, upsertMemo, workflowInfo,
+  ActivityFailure, ApplicationFailure, condition, continueAsNew, defineQuery, log, ParentClosePolicy, patched,
+  proxyActivities, setCurrentDetails, setHandler, startChild, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { InvoiceRunResult } from '../billing/invoice-state';
 import { formatMoney } from '../billing/money';
 import type { InvoiceRef } from '../db/invoices';
 import { SYSTEMIC_STRIPE_ERROR } from '../shared';
+import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
 import { addResult, emptyTally, type OutcomeTotals, type RunTally } from './run-summary';
 
 export interface ChargeRunInput {
@@ -128,6 +130,7 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
         { invoiceId: invoice.id, asOf, claimOwner },
       ]);
       addResult(tally, result, maxResults);
+      if (result.status === 'requires_auth') await followUpAuthentication(result);
     } catch (err) {
       if (isSystemic(err)) {
         systemicStop ??= rootMessage(err);
@@ -215,6 +218,27 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
     finishedAt: new Date().toISOString(),
     continuedAsNew: carry?.continuedAsNew ?? 0,
   };
+}
+
+/** Starts the 3-D Secure follow-up of this attempt; it outlives the run (ABANDON). */
+async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
+  if (!result.payment_intent_id || result.attempt === undefined) return;
+  // Runs recorded before the follow-up existed did not start it (test/fixtures replays one).
+  if (!patched('authentication-follow-up')) return;
+  try {
+    await startChild(authenticationFollowUp, {
+      workflowId: authenticationFollowUpId(result.invoice_id, result.attempt),
+      args: [{ invoiceId: result.invoice_id, paymentIntentId: result.payment_intent_id }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `3-D Secure follow-up for invoice ${result.invoice_id}`,
+    });
+  } catch (err) {
+    // A retried run finds the follow-up of this attempt already going: that is the one we want.
+    // Anything else is logged: the invoice's outcome is recorded either way.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      log.warn('could not start the 3-D Secure follow-up', { invoiceId: result.invoice_id, error: rootMessage(err) });
+    }
+  }
 }
 
 function positive(value: number | undefined, fallback: number): number {

@@ -10,6 +10,7 @@ import { seedDemoData, type SeededDemo } from '../../dev/demo/demo-data';
 import { createActivities } from '../../src/activities';
 import type { ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
 import { chargePendingInvoices } from '../../src/workflows';
+import { authenticationFollowUpId } from '../../src/workflows/authentication-follow-up';
 import { invoiceRow } from '../support/fixtures';
 import { openTestServices, type TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';
@@ -69,6 +70,12 @@ describe('end to end: the demo data set through Temporal, MariaDB and the simula
     }
     const entry = summary.results.find((r) => r.status === 'failed');
     assert.ok(entry?.error, 'failed entries carry the error');
+
+    // The 3-D Secure invoice has its follow-up running, outliving the run.
+    const needsAuth = summary.results.find((r) => r.status === 'requires_auth');
+    assert.ok(needsAuth?.attempt !== undefined);
+    const followUp = await env.client.workflow.getHandle(authenticationFollowUpId(needsAuth.invoice_id, needsAuth.attempt)).describe();
+    assert.equal(followUp.status.name, 'RUNNING');
 
     // Keep the recorded history current for the replay test when asked to.
     if (process.env.RECORD_HISTORY_FIXTURE) {
