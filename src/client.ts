@@ -1,7 +1,10 @@
 /** The command line: start runs, manage the schedule, fetch results. `--help` on every command. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { loadClientConfig, orExit, type TemporalConfig } from './config';
+import { loadClientConfig, loadDatabaseUrl, orExit, type TemporalConfig } from './config';
+import { formatInvoiceReport } from './cli/invoices-command';
+import { createPool } from './db/pool';
+import { listInvoicesForReport } from './db/reports';
 import { connectClient } from './cli/connect';
 import { formatSummary } from './cli/print-summary';
 import { startRun } from './cli/run-command';
@@ -66,6 +69,19 @@ withRunInputFlags(
     await startRun(client, config, { input: runInput(flags), wait: flags.wait === true, json: flags.json === true, workflowId: flags.workflowId });
   });
 });
+
+program.command('invoices').description('list invoices by state with attempts, next retry time and last decline (reads MYSQL_URL)')
+  .option('--status <statuses>', 'comma-separated states', 'failed,requires_auth,processing')
+  .option('--limit <n>', 'at most this many rows', positiveInt, 100)
+  .action(async (flags: { status: string; limit: number }) => {
+    const db = createPool(orExit(() => loadDatabaseUrl()), { connectionLimit: 1 });
+    try {
+      const statuses = flags.status.split(',').map((x) => x.trim()).filter(Boolean);
+      console.log(formatInvoiceReport(await listInvoicesForReport(db, { statuses, limit: flags.limit })));
+    } finally {
+      await db.end();
+    }
+  });
 
 program.command('result').description('print the summary of a finished run')
   .argument('<workflowId>')

@@ -1,6 +1,7 @@
 import { formatMoney } from '../billing/money';
 import { RUN_OUTCOME_STATUSES } from '../billing/invoice-state';
 import type { ChargeRunSummary } from '../workflows/charge-pending-invoices';
+import { table } from './table';
 
 /** The summary as a person reads it: totals, money charged, the per-invoice table. */
 export function formatSummary(summary: ChargeRunSummary, maxRows = 50): string {
@@ -12,7 +13,7 @@ export function formatSummary(summary: ChargeRunSummary, maxRows = 50): string {
       .join(' · '),
   );
   const charged = Object.entries(summary.amounts).map(([currency, amount]) => formatMoney(amount, currency));
-  lines.push(`charged: ${charged.length > 0 ? charged.join(', ') : 'nothing'}`);
+  lines.push(`charged: ${charged.length > 0 ? charged.join(', ') : 'nothing'} · charges sent: ${summary.attempts.first} first attempts, ${summary.attempts.retries} retries`);
   const rows = summary.results.slice(0, maxRows).map((r) => [
     String(r.invoice_id),
     r.status,
@@ -29,8 +30,3 @@ export function formatSummary(summary: ChargeRunSummary, maxRows = 50): string {
   return lines.join('\n');
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
-  const fmt = (cells: string[]) => cells.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
-}

@@ -25,7 +25,7 @@ describe('client CLI against the real dev server', function () {
   const cli = async (...args: string[]) => {
     const { stdout } = await execFileAsync(TSX, ['src/client.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: s.stack.temporal.address, TASK_QUEUE: taskQueue },
+      env: { ...process.env, TEMPORAL_ADDRESS: s.stack.temporal.address, TASK_QUEUE: taskQueue, MYSQL_URL: s.stack.mysql.url },
     });
     return stdout;
   };
@@ -67,6 +67,20 @@ describe('client CLI against the real dev server', function () {
     const json = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as ChargeRunSummary;
     assert.equal(json.totals.would_charge, 7);
     assert.match(out, /Web UI: http:\/\/.*\/workflows\//);
+  });
+
+  it('run --wait charges, and invoices lists the declines with their next retry', async () => {
+    const out = await cli('run', '--wait', '--workflow-id', `${taskQueue}-real`);
+    assert.match(out, /paid 4 · requires_auth 1 · failed 2 · skipped 1/);
+    assert.match(out, /charges sent: 7 first attempts, 0 retries/);
+    const report = await cli('invoices', '--status', 'failed,requires_auth');
+    const lines = report.trim().split('\n');
+    assert.equal(lines.length, 2 + 3, report);
+    const insufficient = lines.find((l) => l.includes('insufficient_funds'));
+    assert.ok(insufficient, report);
+    assert.match(insufficient, /75\.00 USD\s+1\s+0\s+\S+\s+\d{4}-\d\d-\d\dT/, 'a soft decline shows its next attempt');
+    assert.match(lines.find((l) => l.includes('generic_decline')) ?? '', /failed/);
+    assert.match(lines.find((l) => l.includes('requires_auth')) ?? '', /pi_/);
   });
 
   it('creates, triggers, describes, pauses and deletes a schedule', async () => {

@@ -1,0 +1,46 @@
+/** Read-only reporting: invoices by state, with their attempts, next retry and last decline. */
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Db } from './invoices';
+
+export interface InvoiceReportRow {
+  id: number;
+  status: string;
+  amountCents: number | null;
+  currency: string;
+  dueDate: Date | null;
+  attempts: number;
+  retries: number;
+  lastAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+  lastFailure: string | null;
+  dunningStoppedReason: string | null;
+  paymentIntentId: string | null;
+}
+
+export async function listInvoicesForReport(db: Db, q: { statuses: string[]; limit: number }): Promise<InvoiceReportRow[]> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT i.id, i.status, i.amount_cents, i.currency, i.due_date, i.next_attempt_at, i.failure_code, i.decline_code,
+            i.dunning_stopped_reason, i.stripe_payment_intent_id,
+            COUNT(a.id) AS attempts, COALESCE(SUM(a.is_retry), 0) AS retries, MAX(a.started_at) AS last_attempt_at
+       FROM invoice i LEFT JOIN payment_attempt a ON a.invoice_id = i.id AND a.idempotency_key IS NOT NULL
+      WHERE i.status IN (?)
+      GROUP BY i.id
+      ORDER BY i.id
+      LIMIT ?`,
+    [q.statuses, q.limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    status: String(r.status),
+    amountCents: r.amount_cents === null ? null : Number(r.amount_cents),
+    currency: String(r.currency),
+    dueDate: r.due_date as Date | null,
+    attempts: Number(r.attempts),
+    retries: Number(r.retries),
+    lastAttemptAt: r.last_attempt_at as Date | null,
+    nextAttemptAt: r.next_attempt_at as Date | null,
+    lastFailure: r.failure_code ? [r.failure_code, r.decline_code].filter(Boolean).join('/') : null,
+    dunningStoppedReason: r.dunning_stopped_reason as string | null,
+    paymentIntentId: r.stripe_payment_intent_id as string | null,
+  }));
+}
