@@ -17,6 +17,17 @@ const temporalEnvSchema = z.object({
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'must be the Web UI URL, e.g. http://localhost:8233' }).optional(),
 });
 
+/** The Stripe webhook endpoint (src/webhooks/): it runs only when its signing secret is set. */
+const WEBHOOK_SECRET_PATTERN = /^whsec_\S+$/;
+const webhookEnvFields = {
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(WEBHOOK_SECRET_PATTERN, "must be the endpoint's signing secret (whsec_…)")
+    .optional(),
+  WEBHOOK_PORT: optionalInt(1, 65_535),
+  WEBHOOK_HOST: z.string().min(1).optional(),
+};
+
 const workerEnvSchema = temporalEnvSchema.extend({
   MYSQL_URL: z
     .string({ error: 'is required, e.g. mysql://user:password@127.0.0.1:3306/invoices' })
@@ -37,7 +48,10 @@ const workerEnvSchema = temporalEnvSchema.extend({
   STRIPE_TIMEOUT_MS: optionalInt(1_000, 120_000),
   STRIPE_RATE_LIMIT_PER_SECOND: optionalInt(1, 10_000),
   DB_POOL_SIZE: optionalInt(1, 500),
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL that receives authentication notifications' }).optional(),
+  NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs the notifications)').optional(),
   WORKER_ACTIVITY_SLOTS: optionalInt(1, 2000),
+  ...webhookEnvFields,
 });
 
 export interface StripeConfig {
@@ -65,6 +79,27 @@ export interface AppConfig {
   stripeRateLimitPerSecond: number;
   /** Concurrent activities per worker process. */
   workerActivitySlots: number;
+  /** Where 3-D Secure notifications are POSTed, signed; unset: the log only. */
+  notifyWebhook?: { url: string; secret: string };
+  /** Set when STRIPE_WEBHOOK_SECRET is: the worker also serves the Stripe webhook endpoint. */
+  webhook?: WebhookEndpointConfig;
+}
+
+export interface WebhookEndpointConfig {
+  /** The endpoint's signing secret (whsec_…). Never logged: non-enumerable. */
+  secret: string;
+  /** WEBHOOK_PORT, default 4242. */
+  port: number;
+  /** WEBHOOK_HOST, default 127.0.0.1 (put a TLS-terminating proxy in front). */
+  host: string;
+}
+
+/** What `npm run webhooks` needs: Temporal, the database, and the endpoint. */
+export interface WebhookServiceConfig {
+  temporal: TemporalConfig;
+  mysqlUrl: string;
+  dbPoolSize: number;
+  webhook: WebhookEndpointConfig;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +145,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (liveKey && !allowLive) {
     problems.push('STRIPE_SECRET_KEY is a live-mode key; set STRIPE_ALLOW_LIVE_KEY=true to charge real cards');
   }
+  if ((e.NOTIFY_WEBHOOK_URL === undefined) !== (e.NOTIFY_WEBHOOK_SECRET === undefined)) {
+    problems.push('NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -122,7 +160,41 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (liveKey ? 100 : 25),
     workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? 100,
+    ...(e.NOTIFY_WEBHOOK_URL && e.NOTIFY_WEBHOOK_SECRET
+      ? { notifyWebhook: Object.defineProperty({ url: e.NOTIFY_WEBHOOK_URL }, 'secret', { value: e.NOTIFY_WEBHOOK_SECRET, enumerable: false }) as { url: string; secret: string } }
+      : {}),
+    ...(e.STRIPE_WEBHOOK_SECRET && { webhook: webhookEndpointConfig(e.STRIPE_WEBHOOK_SECRET, e) }),
   };
+}
+
+const webhookServiceEnvSchema = temporalEnvSchema.extend({
+  MYSQL_URL: workerEnvSchema.shape.MYSQL_URL,
+  DB_POOL_SIZE: workerEnvSchema.shape.DB_POOL_SIZE,
+  ...webhookEnvFields,
+  STRIPE_WEBHOOK_SECRET: z
+    .string({ error: "is required: the endpoint's signing secret (whsec_…) from the Stripe Dashboard or `stripe listen`" })
+    .regex(WEBHOOK_SECRET_PATTERN, "must be the endpoint's signing secret (whsec_…)"),
+});
+
+/** The webhook endpoint on its own (`npm run webhooks`): refuses to start without a signing secret. */
+export function loadWebhookServiceConfig(env: Env = process.env): WebhookServiceConfig {
+  const e = parseEnv(webhookServiceEnvSchema, env);
+  return {
+    temporal: temporalConfig(e),
+    mysqlUrl: e.MYSQL_URL,
+    dbPoolSize: e.DB_POOL_SIZE ?? 10,
+    webhook: webhookEndpointConfig(e.STRIPE_WEBHOOK_SECRET, e),
+  };
+}
+
+function webhookEndpointConfig(secret: string, e: { WEBHOOK_PORT?: number; WEBHOOK_HOST?: string }): WebhookEndpointConfig {
+  const rest = { port: e.WEBHOOK_PORT ?? 4242, host: e.WEBHOOK_HOST ?? '127.0.0.1' };
+  return Object.defineProperty(rest, 'secret', { value: secret, enumerable: false }) as WebhookEndpointConfig;
+}
+
+/** Reporting commands read the database only. */
+export function loadDatabaseUrl(env: Env = process.env): string {
+  return parseEnv(z.object({ MYSQL_URL: workerEnvSchema.shape.MYSQL_URL }), env).MYSQL_URL;
 }
 
 /** The key is non-enumerable, so logging or serialising the config cannot leak it. */
