@@ -4,7 +4,9 @@ import { createActivities } from './activities';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { checkStripeKey, connectTemporalForWorker } from './preflight';
+import { createNotifier } from './notify';
 import { createStripeClient } from './stripe/client';
+import { startWebhookService } from './webhooks/service';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowsPath: require.resolve('./workflows'),
-        activities: createActivities({ db, stripe }),
+        activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
@@ -30,9 +32,12 @@ async function main(): Promise<void> {
           `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
           `${config.stripeRateLimitPerSecond} activities/s)`,
       );
+      // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.
+      const webhooks = config.webhook && (await startWebhookService({ temporal: config.temporal, webhook: config.webhook }, db));
       // Worker.run() returns after SIGINT/SIGTERM once in-flight activities finish (the SDK's
       // default shutdown signals), so the pool and connection close only after that.
       await worker.run();
+      await webhooks?.close();
     } finally {
       await connection.close();
     }

@@ -1,0 +1,25 @@
+/** `npm run webhooks`: the Stripe webhook endpoint on its own (a worker processes the events). */
+import { loadWebhookServiceConfig, orExit } from '../config';
+import { checkDatabase, createPool } from '../db/pool';
+import { startWebhookService } from './service';
+
+async function main(): Promise<void> {
+  const config = orExit(() => loadWebhookServiceConfig());
+  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize });
+  try {
+    await checkDatabase(db);
+    const service = await startWebhookService(config, db);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await service.close();
+  } finally {
+    await db.end();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`webhook endpoint failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
