@@ -66,6 +66,15 @@ export async function markStripeEventProcessed(conn: Db | Tx, id: string, at: Da
   return res.affectedRows === 1;
 }
 
+/** Stored events not processed yet (oldest first): their processing may have been lost or given up. */
+export async function listUnprocessedStripeEvents(db: Db, limit: number): Promise<Array<{ id: string; type: string }>> {
+  const [rows] = await db.query<RowDataPacket[]>(
+    'SELECT id, type FROM stripe_event WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?',
+    [limit],
+  );
+  return rows.map((r) => ({ id: String(r.id), type: String(r.type) }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Finding the invoice a PaymentIntent belongs to.
 

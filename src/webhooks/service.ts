@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConfig, WebhookEndpointConfig } from '../config';
 import type { Db } from '../db/invoices';
+import { resumeUnprocessedEvents } from './resume';
 import { startWebhookServer } from './server';
 import { temporalStartProcessing } from './start-processing';
 
@@ -23,17 +24,13 @@ export async function startWebhookService(
   }
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
+    const startProcessing = temporalStartProcessing(client, config.temporal.taskQueue);
     const server = await startWebhookServer(
-      {
-        db,
-        secret: config.webhook.secret,
-        startProcessing: temporalStartProcessing(client, config.temporal.taskQueue),
-        clock: () => new Date(),
-        log,
-      },
+      { db, secret: config.webhook.secret, startProcessing, clock: () => new Date(), log },
       { port: config.webhook.port, host: config.webhook.host },
     );
     log(`Stripe webhook endpoint listening on ${server.url} (events processed on task queue "${config.temporal.taskQueue}")`);
+    await resumeUnprocessedEvents(db, startProcessing, log);
     return {
       url: server.url,
       async close() {
