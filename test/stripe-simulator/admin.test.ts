@@ -45,6 +45,14 @@ describe('stripe-simulator: admin endpoints', () => {
     assert.equal(stats.byStatus['200'], 2);
   });
 
+  it('setPaymentMethodBehaviour() lets a declining saved card recover', async () => {
+    const { customerId, paymentMethodId } = sim().createCustomer({ paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' });
+    const params = { amount: 800, currency: 'usd', customer: customerId, payment_method: paymentMethodId as string, off_session: true, confirm: true };
+    await assert.rejects(stripe().paymentIntents.create(params), (e: Error) => (e as Stripe.errors.StripeError).decline_code === 'insufficient_funds');
+    sim().setPaymentMethodBehaviour(paymentMethodId as string, 'pm_card_visa');
+    assert.equal((await stripe().paymentIntents.create(params)).status, 'succeeded');
+  });
+
   it('POST /_sim/config changes rate limit, faults and retention at run time', async () => {
     const config = await admin<SimulatorRuntimeConfig>(sim(), 'POST', '/_sim/config', {
       rateLimitPerSecond: 2,
