@@ -8,7 +8,7 @@ import { cardLimitReached } from '../billing/dunning';
 import type { InvoiceRunResult } from '../billing/invoice-state';
 import { countCardAttemptsSince, postponeRetry } from '../db/dunning';
 import {
-  insertAttempt, loadInvoice, loadLatestAttempt, renewClaim, startAttemptOnInvoice, type ClaimedInvoice, type Tx,
+  insertAttempt, loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, renewClaim, startAttemptOnInvoice, type ClaimedInvoice, type Tx,
 } from '../db/invoices';
 import { isStoredChargeAttempt, newIdempotencyKey, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
@@ -39,6 +39,8 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
   const { invoiceId, asOf } = input;
   const invoice = await loadInvoice(tx, invoiceId, true);
   if (!invoice) return skipped(invoiceId, 'invoice not found');
+  const recorded = await outcomeThisRunRecorded(tx, input, invoice);
+  if (recorded) return { kind: 'decided', result: recorded };
   if (invoice.status === 'processing') return resumeAttempt(tx, deps, input, invoice);
   if (invoice.status === 'pending') {
     if (!isDue(invoice, asOf)) return skipped(invoiceId, 'invoice is not due');
@@ -52,6 +54,25 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
     return skipped(invoiceId, 'invoice is failed and no retry is due');
   }
   return skipped(invoiceId, `invoice is ${invoice.status}, not pending`);
+}
+
+/**
+ * A retry of this run's activity whose earlier try recorded the outcome but died before Temporal
+ * heard of it (worker killed): the run must report that outcome, not "invoice is paid, not pending".
+ */
+async function outcomeThisRunRecorded(tx: Tx, input: BeginAttemptInput, invoice: ClaimedInvoice): Promise<InvoiceRunResult | undefined> {
+  if (invoice.status !== 'paid' && invoice.status !== 'requires_auth' && invoice.status !== 'failed') return undefined;
+  const recorded = await loadOwnRecordedOutcome(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, runId: input.claimOwner });
+  if (!recorded) return undefined;
+  return {
+    invoice_id: invoice.id,
+    status: recorded.outcome,
+    ...(recorded.paymentIntentId !== null && { payment_intent_id: recorded.paymentIntentId }),
+    ...(recorded.outcome !== 'paid' && { error: recorded.failureMessage ?? `recorded as ${recorded.outcome} earlier in this run` }),
+    ...(recorded.amountCents !== null && recorded.currency !== null && { amount_cents: recorded.amountCents, currency: recorded.currency }),
+    attempt: invoice.attemptCount,
+    ...(recorded.isRetry && { retry: true }),
+  };
 }
 
 /** The invoice is `processing`: continue the attempt that holds it, if this run may. */

@@ -165,6 +165,38 @@ export async function loadLatestAttempt(conn: Db | Tx, invoiceId: number): Promi
   };
 }
 
+/** What a run's own finished attempt recorded: a retry of that run's activity reports it again. */
+export interface RecordedOutcome {
+  outcome: 'paid' | 'requires_auth' | 'failed';
+  paymentIntentId: string | null;
+  failureMessage: string | null;
+  amountCents: number | null;
+  currency: string | null;
+  isRetry: boolean;
+}
+
+/** The outcome `runId` recorded for the invoice's attempt `attemptNumber`, if that run made it and it ended. */
+export async function loadOwnRecordedOutcome(
+  conn: Db | Tx, q: { invoiceId: number; attemptNumber: number; runId: string },
+): Promise<RecordedOutcome | undefined> {
+  const [rows] = await conn.query<RowDataPacket[]>(
+    `SELECT outcome, stripe_payment_intent_id, failure_message, amount_cents, currency, is_retry
+       FROM payment_attempt
+      WHERE invoice_id = ? AND attempt_number = ? AND run_id = ? AND outcome IN ('paid', 'requires_auth', 'failed')`,
+    [q.invoiceId, q.attemptNumber, q.runId],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    outcome: r.outcome as RecordedOutcome['outcome'],
+    paymentIntentId: r.stripe_payment_intent_id as string | null,
+    failureMessage: r.failure_message as string | null,
+    amountCents: r.amount_cents === null ? null : Number(r.amount_cents),
+    currency: r.currency as string | null,
+    isRetry: Number(r.is_retry) === 1,
+  };
+}
+
 export async function insertAttempt(
   tx: Tx,
   a: AttemptRecord & { failureCode?: string; declineCode?: string; failureMessage?: string; finishedAt?: Date },
