@@ -1,0 +1,116 @@
+/**
+ * Stuck-attempt recovery at workflow level (real dev server, MariaDB, simulator; in-process
+ * worker with a short claim lease instead of 30 minutes): a run terminated mid-flight leaves
+ * claims whose charges may have happened; the next run leaves them alone while their lease
+ * holds, and once it expired resumes each attempt with its original key — never a new charge.
+ */
+import { strict as assert } from 'node:assert';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger, type Worker } from '@temporalio/worker';
+import type { RowDataPacket } from 'mysql2/promise';
+import { createActivities } from '../../src/activities';
+import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import { chargePendingInvoices } from '../../src/workflows';
+import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
+import { openTestServices, stripeClientFor, type TestServices } from '../support/services';
+import { STACK_START_TIMEOUT_MS } from '../support/stack';
+import { createTestWorker, testEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
+
+const LEASE_MS = 6_000;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('stuck-attempt recovery (workflow level)', function () {
+  this.timeout(180_000);
+  let s: TestServices;
+  let env: TestWorkflowEnvironment;
+
+  before(async function () {
+    this.timeout(STACK_START_TIMEOUT_MS);
+    s = await openTestServices();
+    env = await testEnvironment(s.stack);
+    await workflowBundle();
+  });
+  after(async () => {
+    await env?.teardown();
+    await s?.close();
+  });
+  beforeEach(() => s.reset());
+
+  const ledgerFor = (invoiceId: number) => s.stack.stripe.ledger().filter((e) => e.metadata.invoice_id === String(invoiceId));
+
+  async function claimedInvoices(): Promise<number[]> {
+    const [rows] = await s.db.query<RowDataPacket[]>("SELECT id FROM invoice WHERE status = 'processing' ORDER BY id");
+    return rows.map((r) => Number(r.id));
+  }
+
+  it('a run terminated mid-flight: its claims are left alone while leased, then resumed with their original keys', async () => {
+    const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
+    const ids: number[] = [];
+    for (let i = 0; i < 12; i += 1) ids.push(await insertInvoice(s.db, { customerId, amountCents: 2_000 + i }));
+    // Every charge is committed at Stripe but answers after the client gave up: outcomes unknown.
+    s.stack.stripe.configure({ faults: { slowResponseRate: 1, slowResponseMs: 2_500 } });
+    const taskQueue = uniqueTaskQueue('recovery');
+    const activities = createActivities({ db: s.db, stripe: stripeClientFor(s.stack, undefined, 1_000), claimLeaseMs: LEASE_MS });
+    const worker: Worker = await createTestWorker(env, { taskQueue, activities });
+
+    await worker.runUntil(async () => {
+      const first = await env.client.workflow.start(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-first`, args: [{ concurrency: 4 }] });
+      let held: number[] = [];
+      for (let i = 0; i < 100 && held.length < 4; i += 1) {
+        await sleep(100);
+        held = await claimedInvoices();
+      }
+      assert.ok(held.length >= 1, 'the first run holds claims');
+      await first.terminate('test: the run dies mid-flight');
+      s.stack.stripe.configure({ faults: { slowResponseRate: 0 } });
+      await sleep(3_000); // the terminated run's last activity tries end (they do not retry)
+      const stillHeld = await claimedInvoices();
+      const keysBefore = new Map<number, string>();
+      for (const id of stillHeld) keysBefore.set(id, String((await attemptRows(s.db, id))[0].idempotency_key));
+
+      // The next run, while those leases hold: it must not touch them.
+      const second = await env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-second`, args: [{}] });
+      for (const id of stillHeld) {
+        assert.ok(!second.results.some((r) => r.invoice_id === id && r.status === 'paid'), `invoice ${id} taken over before its lease expired`);
+        assert.equal((await attemptRows(s.db, id)).length, 1, `invoice ${id}: no new attempt while leased`);
+      }
+
+      // After the lease: the next run resumes each attempt with its own key.
+      await sleep(LEASE_MS + 500);
+      const third = await env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-third`, args: [{}] });
+      for (const id of stillHeld) {
+        const attempts = await attemptRows(s.db, id);
+        assert.equal(attempts.length, 1, `invoice ${id}: resumed, not re-attempted`);
+        assert.equal(String(attempts[0].idempotency_key), keysBefore.get(id));
+        assert.ok(third.results.some((r) => r.invoice_id === id && r.status === 'paid'), `the recovery run reports invoice ${id}`);
+      }
+    });
+    for (const id of ids) {
+      assert.equal((await invoiceRow(s.db, id)).status, 'paid', `invoice ${id}`);
+      const charges = ledgerFor(id);
+      assert.equal(charges.length, 1, `charges for invoice ${id}`);
+      assert.equal(charges[0].paymentIntentId, (await invoiceRow(s.db, id)).stripe_payment_intent_id);
+    }
+  });
+
+  it('a retry whose earlier try recorded the outcome but died before reporting it reports that outcome, not "skipped"', async () => {
+    const activities = createActivities({ db: s.db, stripe: s.stripe });
+    const charge = (invoiceId: number): Promise<InvoiceRunResult> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
+      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: 'run-A/1' });
+    const paidId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa'), amountCents: 4_200 });
+    const declinedId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_chargeDeclined') });
+    const first = await charge(paidId);
+    const firstDecline = await charge(declinedId);
+    // The worker died after recording, before Temporal heard back: Temporal runs the activity again.
+    const again = await charge(paidId);
+    assert.deepEqual(
+      { status: again.status, pi: again.payment_intent_id, amount: again.amount_cents, currency: again.currency },
+      { status: 'paid', pi: first.payment_intent_id, amount: 4_200, currency: 'usd' },
+    );
+    const declinedAgain = await charge(declinedId);
+    assert.equal(declinedAgain.status, 'failed');
+    assert.equal(declinedAgain.payment_intent_id, firstDecline.payment_intent_id);
+    assert.equal(ledgerFor(paidId).length, 1);
+  });
+});
