@@ -50,11 +50,15 @@ export async function startMariaDb(options: MariaDbOptions): Promise<MariaDb> {
   const url = `mysql://root@${HOST}:${port}/${options.database}`;
 
   await assertPortFree(port, 'MariaDB');
-  await initialiseDataDir(installDb, dataDir, logFile);
+  // A private temp dir: concurrent instances sharing /tmp collided on temporary table names.
+  const tmpDir = `${dataDir}.tmp`;
+  mkdirSync(tmpDir, { recursive: true });
+  await initialiseDataDir(installDb, dataDir, logFile, tmpDir);
 
   const args = [
     '--no-defaults', // must come first: ignore /etc/mysql and ~/.my.cnf entirely
     `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
     `--socket=${socket}`,
     `--pid-file=${pidFile}`,
     `--port=${port}`,
@@ -115,7 +119,7 @@ function socketPath(dataDir: string, port: number): string {
  * Runs mariadb-install-db once, into a sibling directory that is renamed into place on success,
  * so an interrupted first start never leaves a half-initialised datadir behind.
  */
-async function initialiseDataDir(installDb: string, dataDir: string, logFile: string): Promise<void> {
+async function initialiseDataDir(installDb: string, dataDir: string, logFile: string, tmpDir: string): Promise<void> {
   if (existsSync(path.join(dataDir, READY_MARKER))) return;
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
     throw new Error(`${dataDir} exists but was not initialised by dev/stack; remove it or choose another dataDir`);
@@ -126,6 +130,7 @@ async function initialiseDataDir(installDb: string, dataDir: string, logFile: st
   const args = [
     '--no-defaults',
     `--datadir=${staging}`,
+    `--tmpdir=${tmpDir}`,
     // root@localhost, root@127.0.0.1 and root@::1 without a password (the default, 'socket',
     // only lets the OS root user in over the Unix socket; clients here use TCP).
     '--auth-root-authentication-method=normal',
