@@ -53,9 +53,11 @@ describe('Stripe webhooks settle invoices (endpoint → Temporal → MariaDB, si
     s.stack.stripe.configure({ webhook: { url: server.url, secret: WEBHOOK_SECRET, retryDelayMs: 100 } });
   });
 
+  let runs = 0;
+  /** Each call is a charging run of its own (a dunning retry comes from a later run). */
   const charge = (invoiceId: number): Promise<InvoiceRunResult> =>
     new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: 'test-run/1' });
+      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: `test-run-${++runs}/1` });
 
   /** Lets every simulator delivery finish, then every processing workflow. */
   async function settled(): Promise<Map<string, StripeEventResult>> {
@@ -158,7 +160,11 @@ describe('Stripe webhooks settle invoices (endpoint → Temporal → MariaDB, si
     await authenticate(paymentIntentId, 'succeed');
     const events = (await eventsFor(s, paymentIntentId)).reverse();
     assert.equal(events[0].type, 'payment_intent.succeeded');
-    for (const event of events) assert.equal((await deliverSigned(server.url, payloadOf(event))).status, 200);
+    // One at a time, each processed before the next arrives: the decline really comes after the success.
+    for (const event of events) {
+      assert.equal((await deliverSigned(server.url, payloadOf(event))).status, 200);
+      await awaitProcessing(env, s.db);
+    }
     const results = await awaitProcessing(env, s.db);
     assert.equal(results.get(events[0].id)?.action, 'paid');
     // The older payment_failed is re-checked against Stripe, which says succeeded: nothing more to do.
