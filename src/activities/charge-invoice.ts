@@ -65,7 +65,11 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, decision
         failure: { code: decision.code, message: decision.message },
         authExpiresAt: new Date(now.getTime() + deps.authExpiryMs),
       };
-      result = { invoice_id: attempt.invoiceId, status: 'requires_auth', payment_intent_id: decision.paymentIntentId, error: decision.message, ...money };
+      // Stripe's message says "declined"; the customer only has to confirm, so say that instead.
+      result = {
+        invoice_id: attempt.invoiceId, status: 'requires_auth', payment_intent_id: decision.paymentIntentId,
+        error: 'authentication required: the customer must confirm this payment (3-D Secure)', ...money,
+      };
       break;
     case 'failed':
       resolution = {

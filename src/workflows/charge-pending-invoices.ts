@@ -205,7 +205,7 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
   }
   log.info('run finished', { totals: tally.totals, amounts: tally.amounts });
   return {
-    results: tally.results,
+    results: [...tally.results].sort((a, b) => a.invoice_id - b.invoice_id),
     resultsTruncated: tally.resultsTruncated,
     totals: tally.totals,
     amounts: tally.amounts,
