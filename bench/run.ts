@@ -1,0 +1,171 @@
+/**
+ * `npm run bench`: throughput and footprint of the charging run against its two reference points,
+ * on a private stack (Temporal dev server, MariaDB, Stripe simulator) on free ports.
+ *
+ *   npm run bench                       the standard suite (300 ms / 100/s and zero latency)
+ *   npm run bench -- --quick            the same at small N, for development
+ *   npm run bench -- --scale            10k vs 100k invoices (zero latency, 1000/s): memory and continue-as-new
+ *   npm run bench -- --only wf-300      some scenarios of the chosen suite (comma separated)
+ *   npm run bench -- --concurrency 60 --page-size 200 --slots 100 --db-pool 20   override the tuning
+ *
+ * Results: a table on stdout, the full figures in bench/results/<time>-<suite>.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { createPool } from '../src/db/pool';
+import { DEFAULTS } from '../src/workflows/charge-pending-invoices';
+import { formatTable } from './report';
+import { startBenchStack } from './stack';
+import { failedResult, openContext, runScenario, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
+
+interface Options {
+  quick: boolean;
+  scale: boolean;
+  only?: string;
+  n?: number;
+  concurrency?: number;
+  pageSize?: number;
+  slots?: number;
+  dbPool?: number;
+  keep: boolean;
+  partitions?: number;
+}
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`not a positive integer: ${v}`);
+  return n;
+};
+
+const program = new Command('bench')
+  .option('--quick', 'small N, for development', false)
+  .option('--scale', '10k vs 100k invoices at zero latency (1000/s): continue-as-new and memory', false)
+  .option('--only <names>', 'run only these scenarios (comma separated)')
+  .option('--n <n>', 'invoices per workflow scenario', int)
+  .option('--concurrency <n>', 'charges in flight per run', int)
+  .option('--page-size <n>', 'invoices per page', int)
+  .option('--slots <n>', 'WORKER_ACTIVITY_SLOTS', int)
+  .option('--db-pool <n>', 'DB_POOL_SIZE', int)
+  .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions)', int)
+  .option('--keep', 'keep the stack data directory', false);
+
+function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
+  const tuning: Tuning = {
+    concurrency: o.concurrency ?? DEFAULTS.concurrency,
+    pageSize: o.pageSize ?? DEFAULTS.pageSize,
+    slots: o.slots ?? 100,
+    dbPool: o.dbPool ?? 20,
+    maxResultsInSummary: DEFAULTS.maxResultsInSummary,
+  };
+  const base = { workers: 1, tuning };
+  if (o.scale) {
+    const small = o.n ?? 10_000;
+    return {
+      suite: 'scale',
+      specs: [
+        { ...base, name: `wf-0-${small / 1000}k`, kind: 'workflow', n: small, latencyMs: 0, rateLimit: 1000 },
+        { ...base, name: 'wf-0-100k', kind: 'workflow', n: o.quick ? 20_000 : 100_000, latencyMs: 0, rateLimit: 1000 },
+      ],
+    };
+  }
+  const n = o.n ?? (o.quick ? 600 : 10_000);
+  const slow = { latencyMs: 300, rateLimit: 100 };
+  const fast = { latencyMs: 0, rateLimit: 1000 };
+  return {
+    suite: o.quick ? 'quick' : 'standard',
+    specs: [
+      { ...base, ...slow, name: 'seq-300', kind: 'sequential', n: o.quick ? 30 : 150, maxMs: o.quick ? 15_000 : 60_000 },
+      { ...base, ...slow, name: 'noop-100', kind: 'noop', n: Math.min(n, o.quick ? 600 : 3000) },
+      { ...base, ...slow, name: 'wf-300', kind: 'workflow', n, sequentialRef: 'seq-300', noopRef: 'noop-100' },
+      { ...base, ...slow, name: 'wf-300-2w', kind: 'workflow', n: Math.ceil(n / 2), workers: 2, sequentialRef: 'seq-300', noopRef: 'noop-100' },
+      { ...base, ...fast, name: 'seq-0', kind: 'sequential', n: o.quick ? 200 : 2000, maxMs: o.quick ? 10_000 : 30_000 },
+      { ...base, ...fast, name: 'noop-0', kind: 'noop', n },
+      { ...base, ...fast, name: 'wf-0', kind: 'workflow', n, sequentialRef: 'seq-0', noopRef: 'noop-0' },
+    ],
+  };
+}
+
+function machine(): Record<string, string | number> {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    temporalCli: sh(path.join(__dirname, '..', '.tools', 'venv', 'bin', 'temporal'), ['--version']),
+    loadAverageAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+  };
+}
+
+async function main(): Promise<void> {
+  const o = program.parse().opts<Options>();
+  const { suite, specs: all } = plan(o);
+  const only = o.only?.split(',').map((s) => s.trim());
+  const specs = only ? all.filter((s) => only.includes(s.name)) : all;
+  if (specs.length === 0) throw new Error(`no scenario named ${o.only}; this suite has ${all.map((s) => s.name).join(', ')}`);
+
+  const log = (line: string) => console.log(line);
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-bench-'));
+  const info = { startedAt: new Date().toISOString(), suite, partitions: o.partitions ?? 'server default (4)', machine: machine() };
+  log(`bench ${suite}: ${specs.map((s) => s.name).join(', ')} (load average ${info.machine.loadAverageAtStart})`);
+  log(`starting a private stack in ${dataDir} (free ports)…`);
+  // Task-queue partitions: the server's default (4) unless --partitions says otherwise.
+  const dynamicConfig = o.partitions
+    ? { 'matching.numTaskqueueReadPartitions': o.partitions, 'matching.numTaskqueueWritePartitions': o.partitions }
+    : {};
+  const stack = await startBenchStack(dataDir, dynamicConfig);
+  const db = createPool(stack.mysql.url, { connectionLimit: 4 });
+  const results: ScenarioResult[] = [];
+  try {
+    const ctx = await openContext(stack, db, path.join(dataDir, 'logs'), log);
+    for (const spec of specs) {
+      log(`▶ ${spec.name}: ${spec.kind}, N=${spec.n}, latency ${spec.latencyMs} ms, limit ${spec.rateLimit}/s, concurrency ${spec.tuning.concurrency}, ${spec.workers} worker(s)`);
+      const r = await runScenario(ctx, spec).catch((err: unknown) => failedResult(spec, err));
+      results.push(r);
+      log(`  ${r.processed} in ${r.wallSeconds}s = ${r.invoicesPerSecond}/s (${Math.round(r.ratioToBound * 100)} % of bound ${r.rateLimitBound}/s)`
+        + `${r.problems.length ? `  PROBLEMS: ${r.problems.join('; ')}` : `  verified: ${r.verified.length} checks`}`);
+    }
+    await ctx.client.connection.close();
+  } finally {
+    await db.end();
+    await stack.stop();
+    if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  for (const r of results) {
+    const seq = results.find((x) => x.name === specs.find((s) => s.name === r.name)?.sequentialRef);
+    const noop = results.find((x) => x.name === specs.find((s) => s.name === r.name)?.noopRef);
+    if (seq) r.ratioToSequential = Math.round((r.invoicesPerSecond / seq.invoicesPerSecond) * 10) / 10;
+    if (noop) r.ratioToNoop = Math.round((r.invoicesPerSecond / noop.invoicesPerSecond) * 1000) / 1000;
+  }
+  const finishedAt = new Date().toISOString();
+  const report = { ...info, finishedAt, loadAverageAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '), results };
+  const resultsDir = path.join(__dirname, 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${info.startedAt.replace(/[:.]/g, '-')}-${suite}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  log('');
+  log(formatTable(results));
+  log('');
+  log(`machine: ${info.machine.cpus} × ${info.machine.cpuModel}, ${info.machine.memoryGb} GB, Node ${info.machine.node}; load average ${info.machine.loadAverageAtStart} → ${report.loadAverageAtEnd}`);
+  log(`results: ${path.relative(process.cwd(), file)}`);
+  const failed = results.filter((r) => r.problems.length > 0);
+  if (failed.length > 0) {
+    for (const r of failed) log(`✗ ${r.name}: ${r.problems.join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,380 @@
+/** One benchmark scenario: seed, configure the simulator, run, measure, verify. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Stack } from '../dev/stack/stack';
+import type { Pool } from '../src/db/pool';
+import { createStripeClient } from '../src/stripe/client';
+import { CHARGE_WORKFLOW_TYPE } from '../src/shared';
+import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
+import { PhaseMeter, RssSampler } from './proc-stats';
+import { clearTables, seedInvoices, type Seeded } from './seed';
+import { runSequential } from './sequential';
+import { NOOP_WORKER, PRODUCTION_WORKER, startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export interface Tuning {
+  concurrency: number;
+  pageSize: number;
+  /** WORKER_ACTIVITY_SLOTS per worker process. */
+  slots: number;
+  /** DB_POOL_SIZE per worker process. */
+  dbPool: number;
+  maxResultsInSummary: number;
+}
+
+export interface ScenarioSpec {
+  name: string;
+  kind: 'workflow' | 'noop' | 'sequential';
+  /** Invoices (workflow, noop); for sequential: the most it charges (also bounded by maxMs). */
+  n: number;
+  latencyMs: number;
+  /** The simulator's limit, and the worker's task-queue rate (unless workerRate is set). */
+  rateLimit: number;
+  workerRate?: number;
+  workers: number;
+  tuning: Tuning;
+  /** Sequential only: time budget. */
+  maxMs?: number;
+  /** Name of the reference scenarios this one is compared with. */
+  sequentialRef?: string;
+  noopRef?: string;
+}
+
+export interface ProcFigures {
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  kind: ScenarioSpec['kind'];
+  n: number;
+  processed: number;
+  latencyMs: number;
+  rateLimit: number;
+  workerRate: number;
+  workers: number;
+  tuning: Tuning;
+  wallSeconds: number;
+  invoicesPerSecond: number;
+  /** min(rate limit, concurrency / latency): what the settings allow at best. */
+  rateLimitBound: number;
+  ratioToBound: number;
+  /** Filled in once every scenario ran. */
+  ratioToSequential?: number;
+  ratioToNoop?: number;
+  worker?: {
+    cpuMsPerInvoice: number;
+    cpuSeconds: number;
+    /** VmHWM during the run (reset when the run started), max over worker processes. */
+    peakRssRunMb: number;
+    /** VmHWM from process start to ready: workflow bundling (webpack) dominates it. */
+    peakRssStartupMb: number;
+    rssSamplesMb: number[];
+  };
+  server?: ProcFigures;
+  mariadb?: ProcFigures;
+  /** The bench process itself: client, and the in-process Stripe simulator. */
+  benchProcess?: ProcFigures;
+  history?: { runs: number; maxEvents: number; meanEvents: number; totalEvents: number; maxHistoryBytes: number };
+  summaryBytes?: number;
+  stripe: { requests: number; rateLimited429: number };
+  verified: string[];
+  problems: string[];
+}
+
+export interface BenchContext {
+  stack: Stack;
+  db: Pool;
+  client: Client;
+  logDir: string;
+  log: (line: string) => void;
+}
+
+export async function openContext(stack: Stack, db: Pool, logDir: string, log: (line: string) => void): Promise<BenchContext> {
+  mkdirSync(logDir, { recursive: true });
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  return { stack, db, client: new Client({ connection, namespace: stack.temporal.namespace }), logDir, log };
+}
+
+function bound(spec: ScenarioSpec): number {
+  const byConcurrency = spec.kind === 'sequential' ? 1 : spec.tuning.concurrency;
+  const byLatency = spec.latencyMs > 0 ? byConcurrency / (spec.latencyMs / 1000) : Infinity;
+  return Math.min(spec.rateLimit, byLatency);
+}
+
+function configureSimulator(ctx: BenchContext, spec: ScenarioSpec): void {
+  ctx.stack.stripe.reset();
+  ctx.stack.stripe.configure({
+    rateLimitPerSecond: spec.rateLimit,
+    latency: { distribution: 'fixed', meanMs: spec.latencyMs },
+    faults: { next: [], error500Rate: 0, resetBeforeRate: 0, dropAfterCommitRate: 0, slowResponseRate: 0, rateLimit429Rate: 0 },
+  });
+}
+
+const DUE = new Date(Date.now() - 86_400_000);
+const AS_OF = new Date(Date.now() - 3_600_000);
+
+export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  if (spec.kind === 'sequential') return runSequentialScenario(ctx, spec);
+  return runTemporalScenario(ctx, spec);
+}
+
+async function runSequentialScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  await clearTables(ctx.db);
+  configureSimulator(ctx, spec);
+  const seeded = await seedInvoices(ctx.db, ctx.stack.stripe, { count: spec.n, customers: Math.min(1000, spec.n), dueDate: DUE });
+  const stripe = createStripeClient(Object.assign({ apiBase: new URL(ctx.stack.stripe.url), timeoutMs: 20_000 }, { secretKey: ctx.stack.env.STRIPE_SECRET_KEY }));
+  const meter = new PhaseMeter([process.pid, ctx.stack.mysql.pid]);
+  const res = await runSequential(ctx.db, stripe, { asOf: AS_OF, maxInvoices: spec.n, maxMs: spec.maxMs ?? 60_000 });
+  const m = meter.end();
+  const wallSeconds = res.wallMs / 1000;
+  const result = baseResult(spec, res.processed, wallSeconds);
+  const self = m.get(process.pid);
+  result.worker = {
+    cpuSeconds: self?.cpuSeconds ?? 0,
+    // The loop shares its process with the simulator: CPU per invoice is an upper bound.
+    cpuMsPerInvoice: res.processed ? ((self?.cpuSeconds ?? 0) * 1000) / res.processed : 0,
+    peakRssRunMb: self?.peakRssMb ?? 0,
+    peakRssStartupMb: 0,
+    rssSamplesMb: [],
+  };
+  result.mariadb = procFigures(m.get(ctx.stack.mysql.pid));
+  result.stripe = stripeStats(ctx);
+  const paid = res.totals.paid ?? 0;
+  const failed = res.totals.failed ?? 0;
+  await verifyDb(ctx, result, { paid, failed, attempts: res.processed, pendingLeft: seeded.count - res.processed });
+  return result;
+}
+
+async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const taskQueue = `bench-${spec.name}-${Date.now()}`;
+  let seeded: Seeded | undefined;
+  await clearTables(ctx.db);
+  configureSimulator(ctx, spec);
+  if (spec.kind === 'workflow') {
+    const t0 = Date.now();
+    seeded = await seedInvoices(ctx.db, ctx.stack.stripe, { count: spec.n, customers: Math.min(1000, spec.n), dueDate: DUE });
+    ctx.log(`  seeded ${spec.n} invoices in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  const workerRate = spec.workerRate ?? spec.rateLimit;
+  const env: Record<string, string> = {
+    ...ctx.stack.env,
+    TASK_QUEUE: taskQueue,
+    STRIPE_RATE_LIMIT_PER_SECOND: String(workerRate),
+    WORKER_ACTIVITY_SLOTS: String(spec.tuning.slots),
+    DB_POOL_SIZE: String(spec.tuning.dbPool),
+    BENCH_NOOP_INVOICES: String(spec.n),
+  };
+  const entry = spec.kind === 'noop' ? NOOP_WORKER : PRODUCTION_WORKER;
+  const workers: WorkerProcess[] = [];
+  try {
+    for (let i = 0; i < spec.workers; i += 1) {
+      workers.push(await startWorkerProcess(entry, env, path.join(ctx.logDir, `${taskQueue}-w${i + 1}.log`)));
+    }
+    // The worker's start-up check made one Stripe request; count the run's requests only.
+    const requestsBefore = ctx.stack.stripe.stats().requests;
+    const pids = [...workers.map((w) => w.pid), ctx.stack.temporal.pid, ctx.stack.mysql.pid, process.pid];
+    const samplers = workers.map((w) => new RssSampler(w.pid).start());
+    const meter = new PhaseMeter(pids);
+    const workflowId = `${taskQueue}-run`;
+    const started = Date.now();
+    const handle = await ctx.client.workflow.start(spec.kind === 'noop' ? 'noopFanout' : CHARGE_WORKFLOW_TYPE, {
+      taskQueue,
+      workflowId,
+      args: [{
+        asOf: AS_OF.toISOString(),
+        concurrency: spec.tuning.concurrency,
+        pageSize: spec.tuning.pageSize,
+        maxResultsInSummary: spec.tuning.maxResultsInSummary,
+      }],
+    });
+    const ticker = setInterval(() => {
+      handle.query<{ processed: number; found: number }>('progress')
+        .then((p) => ctx.log(`  ${Math.round((Date.now() - started) / 1000)}s: ${p.processed} processed (${(p.processed / ((Date.now() - started) / 1000)).toFixed(1)}/s, this run of the chain)`))
+        .catch(() => undefined);
+    }, 20_000);
+    // Bounded: a run that stalls (a broken worker, an unregistered activity) is terminated.
+    const deadlineMs = Math.max(180_000, (4_000 * spec.n) / Math.min(bound(spec), 500));
+    let deadline: NodeJS.Timeout | undefined;
+    let summary: ChargeRunSummary;
+    try {
+      summary = await Promise.race([
+        handle.result() as Promise<ChargeRunSummary>,
+        new Promise<never>((_, reject) => {
+          deadline = setTimeout(() => {
+            reject(new Error(`run did not finish within ${Math.round(deadlineMs / 1000)}s: terminated`));
+            handle.terminate('bench deadline').catch(() => undefined);
+          }, deadlineMs);
+        }),
+      ]);
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(deadline);
+    }
+    const wallSeconds = (Date.now() - started) / 1000;
+    const m = meter.end();
+    for (const s of samplers) s.stop();
+
+    const result = baseResult(spec, summary.processed, wallSeconds);
+    result.workerRate = workerRate;
+    const workerFigures = workers.map((w) => m.get(w.pid));
+    const cpu = workerFigures.reduce((sum, f) => sum + (f?.cpuSeconds ?? 0), 0);
+    result.worker = {
+      cpuSeconds: round(cpu, 2),
+      cpuMsPerInvoice: summary.processed ? round((cpu * 1000) / summary.processed, 3) : 0,
+      peakRssRunMb: Math.round(Math.max(...workerFigures.map((f) => f?.peakRssMb ?? 0))),
+      peakRssStartupMb: Math.round(Math.max(...workers.map((w) => w.startup.peakRssMb))),
+      rssSamplesMb: samplers[0]?.samples.map((s) => s.rssMb) ?? [],
+    };
+    result.server = procFigures(m.get(ctx.stack.temporal.pid));
+    result.mariadb = procFigures(m.get(ctx.stack.mysql.pid));
+    result.benchProcess = procFigures(m.get(process.pid));
+    const stats = ctx.stack.stripe.stats();
+    result.stripe = { requests: stats.requests - requestsBefore, rateLimited429: stats.rateLimited };
+    result.summaryBytes = Buffer.byteLength(JSON.stringify(summary));
+    result.history = await historyOfChain(ctx.client, workflowId, summary.continuedAsNew + 1);
+
+    if (spec.kind === 'noop') {
+      check(result, summary.totals.paid === spec.n && summary.found === spec.n, `summary: ${spec.n} found and paid`, `summary found ${summary.found}, paid ${summary.totals.paid}`);
+    } else if (seeded) {
+      checkSummary(result, summary, seeded, spec.tuning.maxResultsInSummary);
+      await verifyDb(ctx, result, { paid: seeded.expectedPaid, failed: seeded.expectedFailed, attempts: seeded.count, pendingLeft: 0 });
+    }
+    checkHistory(result);
+    return result;
+  } finally {
+    for (const w of workers) await w.stop();
+  }
+}
+
+/** A scenario that threw: reported as a row with its error, so the other scenarios still run. */
+export function failedResult(spec: ScenarioSpec, err: unknown): ScenarioResult {
+  const r = baseResult(spec, 0, 0);
+  r.problems.push(err instanceof Error ? err.message : String(err));
+  return r;
+}
+
+function baseResult(spec: ScenarioSpec, processed: number, wallSeconds: number): ScenarioResult {
+  const rate = wallSeconds > 0 ? processed / wallSeconds : 0;
+  const b = bound(spec);
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    n: spec.n,
+    processed,
+    latencyMs: spec.latencyMs,
+    rateLimit: spec.rateLimit,
+    workerRate: spec.workerRate ?? spec.rateLimit,
+    workers: spec.kind === 'sequential' ? 0 : spec.workers,
+    tuning: spec.tuning,
+    wallSeconds: round(wallSeconds, 2),
+    invoicesPerSecond: round(rate, 2),
+    rateLimitBound: round(b, 2),
+    ratioToBound: round(rate / b, 3),
+    stripe: { requests: 0, rateLimited429: 0 },
+    verified: [],
+    problems: [],
+  };
+}
+
+function procFigures(f: { cpuSeconds: number; peakRssMb: number } | undefined): ProcFigures | undefined {
+  return f ? { cpuSeconds: round(f.cpuSeconds, 2), peakRssMb: Math.round(f.peakRssMb) } : undefined;
+}
+
+function stripeStats(ctx: BenchContext): ScenarioResult['stripe'] {
+  const s = ctx.stack.stripe.stats();
+  return { requests: s.requests, rateLimited429: s.rateLimited };
+}
+
+function check(result: ScenarioResult, ok: boolean, what: string, problem: string): void {
+  if (ok) result.verified.push(what);
+  else result.problems.push(problem);
+}
+
+function checkSummary(result: ScenarioResult, s: ChargeRunSummary, seeded: Seeded, maxResults: number): void {
+  check(result, s.found === seeded.count && s.processed === seeded.count, `summary: found = processed = ${seeded.count}`,
+    `summary found ${s.found}, processed ${s.processed}, expected ${seeded.count}`);
+  check(result, s.totals.paid === seeded.expectedPaid && s.totals.failed === seeded.expectedFailed,
+    `summary totals: ${seeded.expectedPaid} paid, ${seeded.expectedFailed} failed`,
+    `summary totals ${JSON.stringify(s.totals)}, expected ${seeded.expectedPaid} paid / ${seeded.expectedFailed} failed`);
+  const expectedResults = Math.min(seeded.count, maxResults);
+  check(result, s.results.length === expectedResults && s.resultsTruncated === seeded.count > maxResults,
+    `summary results capped at ${expectedResults} (truncated: ${seeded.count > maxResults})`,
+    `summary holds ${s.results.length} results (truncated ${s.resultsTruncated}), expected ${expectedResults}`);
+}
+
+function checkHistory(result: ScenarioResult): void {
+  const h = result.history;
+  if (!h) return;
+  check(result, h.maxEvents <= 10_240, `every execution ≤ 10,240 history events (max ${h.maxEvents})`, `an execution has ${h.maxEvents} history events`);
+  const bytes = result.summaryBytes ?? 0;
+  check(result, bytes < 512 * 1024, `summary payload ${Math.round(bytes / 1024)} KB < 512 KB`, `summary payload is ${bytes} bytes`);
+}
+
+/** DB and simulator ledger: every invoice in its expected state, exactly one charge per paid invoice. */
+async function verifyDb(
+  ctx: BenchContext,
+  result: ScenarioResult,
+  expected: { paid: number; failed: number; attempts: number; pendingLeft: number },
+): Promise<void> {
+  const [byStatus] = await ctx.db.query<RowDataPacket[]>('SELECT status, COUNT(*) AS n FROM invoice GROUP BY status');
+  const counts = Object.fromEntries(byStatus.map((r) => [String(r.status), Number(r.n)]));
+  const want: Record<string, number> = { paid: expected.paid, failed: expected.failed, pending: expected.pendingLeft };
+  const same = Object.keys({ ...counts, ...want }).every((k) => (counts[k] ?? 0) === (want[k] ?? 0));
+  check(result, same, `DB: ${expected.paid} paid, ${expected.failed} failed, ${expected.pendingLeft} pending`,
+    `DB statuses ${JSON.stringify(counts)}, expected ${JSON.stringify(want)}`);
+
+  const [[attempts]] = await ctx.db.query<RowDataPacket[]>(
+    'SELECT COUNT(*) AS n, COUNT(DISTINCT invoice_id) AS invoices FROM payment_attempt',
+  );
+  check(result, Number(attempts?.n) === expected.attempts && Number(attempts?.invoices) === expected.attempts,
+    `DB: one attempt per processed invoice (${expected.attempts})`,
+    `DB has ${String(attempts?.n)} attempts over ${String(attempts?.invoices)} invoices, expected ${expected.attempts}`);
+
+  const [paidRows] = await ctx.db.query<RowDataPacket[]>("SELECT id, stripe_payment_intent_id FROM invoice WHERE status = 'paid'");
+  const paidIntent = new Map(paidRows.map((r) => [String(r.id), String(r.stripe_payment_intent_id)]));
+  const charges = new Map<string, string[]>();
+  for (const e of ctx.stack.stripe.ledger()) {
+    const id = e.metadata.invoice_id ?? '?';
+    charges.set(id, [...(charges.get(id) ?? []), e.paymentIntentId]);
+  }
+  let bad = 0;
+  for (const [id, intents] of charges) if (intents.length !== 1 || paidIntent.get(id) !== intents[0]) bad += 1;
+  for (const id of paidIntent.keys()) if (!charges.has(id)) bad += 1;
+  check(result, bad === 0 && charges.size === expected.paid,
+    `ledger: exactly one charge per paid invoice (${charges.size}), matching the stored PaymentIntent`,
+    `ledger: ${charges.size} invoices charged, ${bad} with a missing, extra or mismatched charge`);
+}
+
+/** History length of every execution of the continue-as-new chain (visibility can lag a moment). */
+async function historyOfChain(client: Client, workflowId: string, expectedRuns: number): Promise<ScenarioResult['history']> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const lengths: number[] = [];
+    const sizes: number[] = [];
+    let closed = 0;
+    for await (const e of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      lengths.push(e.historyLength);
+      sizes.push(e.historySize ?? 0);
+      if (e.closeTime) closed += 1;
+    }
+    if ((lengths.length >= expectedRuns && closed === lengths.length && lengths.every((l) => l > 0)) || attempt === 19) {
+      const total = lengths.reduce((a, b) => a + b, 0);
+      return {
+        runs: lengths.length,
+        maxEvents: Math.max(0, ...lengths),
+        meanEvents: lengths.length ? Math.round(total / lengths.length) : 0,
+        totalEvents: total,
+        maxHistoryBytes: Math.max(0, ...sizes),
+      };
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
+}
+
+export function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

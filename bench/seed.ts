@@ -1,0 +1,80 @@
+/** Fast seeding: simulator customers (in process), then multi-row INSERTs of customers and invoices. */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { StripeSimulator } from '../dev/stripe-simulator';
+import type { Pool } from '../src/db/pool';
+
+/** One customer in this many has a card that declines: their invoices must end `failed`. */
+export const DECLINE_EVERY = 20;
+
+export interface Seeded {
+  firstId: number;
+  lastId: number;
+  count: number;
+  /** Invoices whose customer's card succeeds (→ paid) or declines (→ failed). */
+  expectedPaid: number;
+  expectedFailed: number;
+}
+
+/**
+ * Inserts `count` due invoices (ids consecutive) spread over `customers` customers; every
+ * DECLINE_EVERY-th customer has pm_card_chargeDeclined, the others pm_card_visa.
+ */
+export async function seedInvoices(
+  db: Pool,
+  stripe: StripeSimulator,
+  opts: { count: number; customers: number; dueDate: Date },
+): Promise<Seeded> {
+  const customerRows: Array<[string, string]> = [];
+  const declines: boolean[] = [];
+  for (let c = 0; c < opts.customers; c += 1) {
+    const decline = c % DECLINE_EVERY === DECLINE_EVERY - 1;
+    const made = stripe.createCustomer({ paymentMethod: decline ? 'pm_card_chargeDeclined' : 'pm_card_visa', email: `bench-${c}@example.test` });
+    if (!made.paymentMethodId) throw new Error('simulator created a customer without a payment method');
+    customerRows.push([made.customerId, made.paymentMethodId]);
+    declines.push(decline);
+  }
+  const customerIds: number[] = [];
+  for (let i = 0; i < customerRows.length; i += 2000) {
+    const chunk = customerRows.slice(i, i + 2000);
+    const [res] = await db.query<ResultSetHeader>('INSERT INTO customer (stripe_customer_id, stripe_payment_method_id) VALUES ?', [chunk]);
+    // InnoDB hands out consecutive ids to one multi-row INSERT (innodb_autoinc_lock_mode default).
+    for (let k = 0; k < chunk.length; k += 1) customerIds.push(res.insertId + k);
+  }
+
+  let firstId = 0;
+  let lastId = 0;
+  let expectedFailed = 0;
+  const CHUNK = 5000;
+  for (let i = 0; i < opts.count; i += CHUNK) {
+    const rows: Array<[number, string, Date, number, string]> = [];
+    for (let k = i; k < Math.min(opts.count, i + CHUNK); k += 1) {
+      const c = k % customerIds.length;
+      if (declines[c]) expectedFailed += 1;
+      rows.push([customerIds[c], 'pending', opts.dueDate, 1000 + (k % 9000), 'usd']);
+    }
+    const [res] = await db.query<ResultSetHeader>(
+      'INSERT INTO invoice (customer_id, status, due_date, amount_cents, currency) VALUES ?',
+      [rows],
+    );
+    if (i === 0) firstId = res.insertId;
+    lastId = res.insertId + rows.length - 1;
+  }
+  if (lastId - firstId + 1 !== opts.count) throw new Error(`invoice ids not consecutive: ${firstId}..${lastId} for ${opts.count}`);
+  return { firstId, lastId, count: opts.count, expectedPaid: opts.count - expectedFailed, expectedFailed };
+}
+
+/** Empties every table but schema_migrations (the bench's own private MariaDB, never a shared one). */
+export async function clearTables(db: Pool): Promise<void> {
+  const conn = await db.getConnection();
+  try {
+    const [tables] = await conn.query<RowDataPacket[]>(
+      `SELECT table_name AS name FROM information_schema.tables
+        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
+    );
+    await conn.query('SET FOREIGN_KEY_CHECKS = 0');
+    for (const { name } of tables) await conn.query(`TRUNCATE TABLE ${conn.escapeId(String(name))}`);
+    await conn.query('SET FOREIGN_KEY_CHECKS = 1');
+  } finally {
+    conn.release();
+  }
+}

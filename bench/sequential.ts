@@ -1,0 +1,91 @@
+/**
+ * Reference (a): the original design. One loop, one invoice at a time: page the due invoices,
+ * and for each claim it, send the PaymentIntent, record the outcome, before touching the next.
+ * Same SQL (src/db), same rules (src/billing), same SDK client and simulator as the workflow's
+ * activity; no Temporal. Bounded by a count and a time budget: at 300 ms per charge, 10,000
+ * invoices would take an hour, so it runs on a sample and reports its rate.
+ */
+import { randomUUID } from 'node:crypto';
+import type Stripe from 'stripe';
+import type { InvoiceRunResult } from '../src/billing/invoice-state';
+import { beginAttempt } from '../src/activities/begin-attempt';
+import { DEFAULT_TIMINGS, type ActivityDeps } from '../src/activities/deps';
+import { sendAttempt } from '../src/activities/stripe-calls';
+import { listDueInvoices, resolveAttempt, withTransaction, type AttemptResolution } from '../src/db/invoices';
+import type { Pool } from '../src/db/pool';
+
+export interface SequentialResult {
+  processed: number;
+  wallMs: number;
+  totals: Record<string, number>;
+  /** Transient answers (429, connection) that made the loop wait and send again. */
+  retries: number;
+}
+
+export async function runSequential(
+  db: Pool,
+  stripe: Stripe,
+  opts: { asOf: Date; maxInvoices: number; maxMs: number },
+): Promise<SequentialResult> {
+  const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), ...DEFAULT_TIMINGS };
+  const claimOwner = `sequential-loop/${randomUUID()}`;
+  const totals: Record<string, number> = {};
+  let processed = 0;
+  let retries = 0;
+  let cursor = 0;
+  const started = Date.now();
+  const budgetLeft = () => processed < opts.maxInvoices && Date.now() - started < opts.maxMs;
+
+  while (budgetLeft()) {
+    const page = await listDueInvoices(db, { asOf: opts.asOf, afterId: cursor, limit: 100 });
+    if (page.length === 0) break;
+    for (const invoice of page) {
+      if (!budgetLeft()) break;
+      cursor = invoice.id;
+      const outcome = await chargeOne(deps, invoice.id, opts.asOf, claimOwner, () => { retries += 1; });
+      totals[outcome.status] = (totals[outcome.status] ?? 0) + 1;
+      processed += 1;
+    }
+  }
+  return { processed, wallMs: Date.now() - started, totals, retries };
+}
+
+async function chargeOne(deps: ActivityDeps, invoiceId: number, asOf: Date, claimOwner: string, onRetry: () => void): Promise<InvoiceRunResult> {
+  for (let tries = 1; ; tries += 1) {
+    const start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimOwner }));
+    if (start.kind === 'decided') return start.result;
+    if (start.kind === 'settle') return { invoice_id: invoiceId, status: 'processing' };
+    const { attempt } = start;
+    const decision = await sendAttempt(deps, attempt);
+    const now = deps.clock();
+    const base = { invoiceId, attemptNumber: attempt.attemptNumber, now };
+    let resolution: AttemptResolution;
+    switch (decision.kind) {
+      case 'paid':
+        resolution = { ...base, outcome: 'paid', invoiceStatus: 'paid', paymentIntentId: decision.paymentIntentId };
+        break;
+      case 'failed':
+        resolution = {
+          ...base, outcome: 'failed', invoiceStatus: 'failed', paymentIntentId: decision.paymentIntentId,
+          failure: { code: decision.code, declineCode: decision.declineCode, message: decision.message },
+        };
+        break;
+      case 'requires_auth':
+        resolution = {
+          ...base, outcome: 'requires_auth', invoiceStatus: 'requires_auth', paymentIntentId: decision.paymentIntentId,
+          failure: { code: decision.code, message: decision.message },
+        };
+        break;
+      case 'retry':
+        // The same attempt (same key) is re-sent after a pause, as the activity's retry would.
+        onRetry();
+        if (tries >= 12) throw new Error(`invoice ${invoiceId}: ${decision.message}`);
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      default:
+        throw new Error(`invoice ${invoiceId}: the bench's sequential loop does not handle '${decision.kind}'`);
+    }
+    await withTransaction(deps.db, (tx) => resolveAttempt(tx, resolution));
+    return { invoice_id: invoiceId, status: resolution.invoiceStatus === 'paid' ? 'paid' : resolution.invoiceStatus === 'failed' ? 'failed' : 'requires_auth' };
+  }
+}
