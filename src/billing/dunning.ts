@@ -24,6 +24,8 @@ const HARD_DECLINES = new Set([
   'incorrect_number', 'lost_card', 'pickup_card', 'stolen_card', 'revocation_of_authorization',
   'revocation_of_all_authorizations', 'authentication_required', 'highest_risk_level',
   'expired_card', 'invalid_account', 'card_not_supported', 'do_not_honor_permanently',
+  // The customer failed the bank's 3-D Secure challenge: charging the same card again won't help.
+  'payment_intent_authentication_failure',
 ]);
 
 /** Failures that are not declines of a card at all (bad data, idempotency conflicts): never retried. */

@@ -18,6 +18,7 @@ describe('dunning policy', () => {
     ['authentication_required', 'authentication_required', 'hard'],
     ['card_declined', 'highest_risk_level', 'hard'],
     ['card_declined', 'revocation_of_all_authorizations', 'hard'],
+    ['payment_intent_authentication_failure', null, 'hard'],
     ['invalid_amount', null, 'not_a_decline'],
     ['resource_missing', null, 'not_a_decline'],
   ];
