@@ -3,13 +3,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { seedDemoData } from '../../dev/demo/demo-data';
-import { createActivities } from '../../src/activities';
 import type { ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
-import { openTestServices, type TestServices } from '../support/services';
+import { startRealWorker, type RealWorker } from '../support/real-worker';
+import type { TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';
-import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../support/temporal';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,11 +15,10 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 describe('client CLI against the real dev server', function () {
   this.timeout(120_000);
+  let real: RealWorker;
   let s: TestServices;
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  const taskQueue = uniqueTaskQueue('cli');
+  let taskQueue: string;
   const cli = async (...args: string[]) => {
     const { stdout } = await execFileAsync(TSX, ['src/client.ts', ...args], {
       cwd: ROOT,
@@ -32,19 +29,12 @@ describe('client CLI against the real dev server', function () {
 
   before(async function () {
     this.timeout(STACK_START_TIMEOUT_MS);
-    s = await openTestServices();
-    env = await testEnvironment(s.stack);
-    worker = await createTestWorker(env, { taskQueue, activities: createActivities({ db: s.db, stripe: s.stripe }) });
-    workerRun = worker.run();
+    real = await startRealWorker('cli');
+    ({ services: s, env, taskQueue } = real);
     await s.reset();
     await seedDemoData(s.db, s.stripe);
   });
-  after(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await env?.teardown();
-    await s?.close();
-  });
+  after(() => real?.stop());
 
   it('documents its commands in --help', async () => {
     const help = await cli('--help');

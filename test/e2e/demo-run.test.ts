@@ -4,42 +4,32 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { resolveTemporalCli } from '../../dev/stack/tools';
 import { seedDemoData, type SeededDemo } from '../../dev/demo/demo-data';
-import { createActivities } from '../../src/activities';
 import type { ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
 import { chargePendingInvoices } from '../../src/workflows';
 import { authenticationFollowUpId } from '../../src/workflows/authentication-follow-up';
 import { invoiceRow } from '../support/fixtures';
-import { openTestServices, type TestServices } from '../support/services';
+import { startRealWorker, type RealWorker } from '../support/real-worker';
+import type { TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';
-import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../support/temporal';
 
 const execFileAsync = promisify(execFile);
 export const HISTORY_FIXTURE = path.join(__dirname, '..', 'fixtures', 'charge-run-history.json');
 
 describe('end to end: the demo data set through Temporal, MariaDB and the simulator', function () {
   this.timeout(120_000);
+  let real: RealWorker;
   let s: TestServices;
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  const taskQueue = uniqueTaskQueue('e2e');
+  let taskQueue: string;
 
   before(async function () {
     this.timeout(STACK_START_TIMEOUT_MS);
-    s = await openTestServices();
-    env = await testEnvironment(s.stack);
-    worker = await createTestWorker(env, { taskQueue, activities: createActivities({ db: s.db, stripe: s.stripe }) });
-    workerRun = worker.run();
+    real = await startRealWorker('e2e');
+    ({ services: s, env, taskQueue } = real);
   });
-  after(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await env?.teardown();
-    await s?.close();
-  });
+  after(() => real?.stop());
 
   let seeded: SeededDemo;
   beforeEach(async () => {

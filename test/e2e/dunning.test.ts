@@ -1,14 +1,12 @@
 import { strict as assert } from 'node:assert';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
 import { createStripeCustomer } from '../../dev/demo/stripe-customers';
-import { createActivities } from '../../src/activities';
 import type { ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
 import { chargePendingInvoices } from '../../src/workflows';
 import { attemptRows, insertCustomer, insertInvoice, invoiceRow } from '../support/fixtures';
-import { openTestServices, type TestServices } from '../support/services';
+import { startRealWorker, type RealWorker } from '../support/real-worker';
+import type { TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';
-import { createTestWorker, testEnvironment, uniqueTaskQueue } from '../support/temporal';
 
 const DAY = 86_400_000;
 
@@ -16,11 +14,10 @@ const DAY = 86_400_000;
 // scheduled run on that day would see.
 describe('dunning end to end: scheduled retries of declined invoices', function () {
   this.timeout(120_000);
+  let real: RealWorker;
   let s: TestServices;
   let env: TestWorkflowEnvironment;
-  let worker: Worker;
-  let workerRun: Promise<void>;
-  const taskQueue = uniqueTaskQueue('dunning');
+  let taskQueue: string;
   let runs = 0;
   const runAt = (asOf: Date): Promise<ChargeRunSummary> => {
     runs += 1;
@@ -30,17 +27,10 @@ describe('dunning end to end: scheduled retries of declined invoices', function 
 
   before(async function () {
     this.timeout(STACK_START_TIMEOUT_MS);
-    s = await openTestServices();
-    env = await testEnvironment(s.stack);
-    worker = await createTestWorker(env, { taskQueue, activities: createActivities({ db: s.db, stripe: s.stripe }) });
-    workerRun = worker.run();
+    real = await startRealWorker('dunning');
+    ({ services: s, env, taskQueue } = real);
   });
-  after(async () => {
-    worker?.shutdown();
-    await workerRun;
-    await env?.teardown();
-    await s?.close();
-  });
+  after(() => real?.stop());
   beforeEach(() => s.reset());
 
   async function customerOn(testPaymentMethod: string) {
