@@ -43,7 +43,8 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
   if (recorded) return { kind: 'decided', result: recorded };
   if (invoice.status === 'processing') return resumeAttempt(tx, deps, input, invoice);
   if (invoice.status === 'pending') {
-    if (!isDue(invoice, asOf)) return skipped(invoiceId, 'invoice is not due');
+    // No due date at all goes on to eligibility, which records it as skipped (no_due_date).
+    if (invoice.dueDate !== null && !isDue(invoice, asOf)) return skipped(invoiceId, 'invoice is not due');
     return startAttempt(tx, deps, input, invoice, 'pending');
   }
   if (invoice.status === 'failed') {

@@ -11,7 +11,7 @@ export function makePreviewInvoices(deps: ActivityDeps) {
     const results: InvoiceRunResult[] = [];
     for (const invoiceId of input.invoiceIds) {
       const invoice = await loadInvoice(deps.db, invoiceId, false);
-      if (!invoice || invoice.status !== 'pending' || !isDue(invoice, asOf)) {
+      if (!invoice || invoice.status !== 'pending' || (invoice.dueDate !== null && !isDue(invoice, asOf))) {
         results.push({ invoice_id: invoiceId, status: 'skipped', error: `would skip: invoice is ${invoice?.status ?? 'missing'} or not due` });
         continue;
       }

@@ -44,6 +44,10 @@ export function assessEligibility(invoice: InvoiceForCharge): Eligibility {
   if (amount.kind === 'invalid') {
     return { kind: 'invalid', code: amount.code, message: amount.message };
   }
+  if (invoice.dueDate === null) {
+    // Whether it is due cannot be known: never charge it, but say so in every run.
+    return { kind: 'skip', code: 'no_due_date', message: 'invoice has no due date; set one to have it charged' };
+  }
   if (invoice.customerId === null) {
     return { kind: 'skip', code: 'no_customer', message: 'invoice has no customer' };
   }

@@ -78,11 +78,14 @@ function toRef(row: RowDataPacket): InvoiceRef {
   return { id: Number(row.id), amountCents: row.amount_cents === null ? null : Number(row.amount_cents), currency: String(row.currency) };
 }
 
-/** Keyset page of due invoices: the index (status, due_date, id) serves it. */
+/**
+ * Keyset page of due invoices: the index (status, due_date, id) serves it. Invoices without a due
+ * date are listed too, so that each run reports them (skipped: no_due_date) instead of never.
+ */
 export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
   const [rows] = await db.query<RowDataPacket[]>(
     `SELECT id, amount_cents, currency FROM invoice
-      WHERE status = 'pending' AND due_date <= ? AND id > ?
+      WHERE status = 'pending' AND (due_date <= ? OR due_date IS NULL) AND id > ?
       ORDER BY id LIMIT ?`,
     [q.asOf, q.afterId, q.limit],
   );
