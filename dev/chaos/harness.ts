@@ -31,6 +31,8 @@ export interface ScenarioReport {
   faults: Record<string, number>;
   invariants: InvariantReport;
   recovery: RecoveryReport;
+  /** Process faults in order, with how far the data set had got: "MariaDB restart at 31%". */
+  timeline: string[];
   runs: RunRecord[];
   durationMs: number;
 }
@@ -126,7 +128,10 @@ export class ChaosHarness {
     }, deadline);
     const runs = [...ctx.runs, ...recovery.runs];
     const invariants = await checkInvariants(this.db, this.stack.stripe.ledger(), seeded, runs);
-    return { scenario: scenario.name, invoices, faults: injected, invariants, recovery: recovery.report, runs, durationMs: Date.now() - started };
+    return {
+      scenario: scenario.name, invoices, faults: injected, invariants, recovery: recovery.report, timeline: ctx.timeline, runs,
+      durationMs: Date.now() - started,
+    };
   }
 
   async stop(): Promise<void> {

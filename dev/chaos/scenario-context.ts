@@ -12,6 +12,8 @@ import type { WorkerProcess } from './worker-process';
 export class ScenarioContext {
   readonly runs: RunRecord[] = [];
   readonly processFaults: Record<string, number> = {};
+  /** When each process fault hit, as progress through the data set: "worker SIGKILL at 16%". */
+  readonly timeline: string[] = [];
   /** Restarts of killed workers, awaited before the scenario is judged. */
   private readonly restarts: Array<Promise<void>> = [];
   private lastProgress = 0;
@@ -103,6 +105,7 @@ export class ScenarioContext {
 
   private count(what: string): void {
     this.processFaults[what] = (this.processFaults[what] ?? 0) + 1;
+    this.timeline.push(`${what} at ${Math.round(this.lastProgress * 100)}%`);
   }
 }
 

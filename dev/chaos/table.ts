@@ -17,3 +17,12 @@ export function formatTable(reports: ScenarioReport[]): string {
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(HEADERS), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
+
+/** Under the table: when the process faults hit, and what recovery had to do. */
+export function formatDetails(reports: ScenarioReport[]): string {
+  return reports.map((r) => {
+    const { runs, expiredClaims, settled } = r.recovery;
+    const when = r.timeline.length > 0 ? `${r.timeline.join(', ')}; ` : '';
+    return `- ${r.scenario}: ${when}recovery: ${runs} run(s), ${expiredClaims} leftover claim(s) taken over after their lease, ${settled} bank debit(s) settled`;
+  }).join('\n');
+}

@@ -25,7 +25,7 @@ export interface WorkerProcessOptions {
   logFile: string;
   /** Start-up (tsx, workflow bundling, pre-flight checks) on a loaded 2-core box. */
   readyTimeoutMs?: number;
-  /** Starts tried before giving up (default 3). */
+  /** Starts tried before giving up (default 5: its Stripe key check can meet an injected 500 or 429). */
   startAttempts?: number;
 }
 
@@ -44,15 +44,15 @@ export class WorkerProcess {
 
   /**
    * Starts the process and resolves once it polls the task queue. A start that dies before
-   * polling is tried again (twice at most), as a supervisor would: other engineers' edits to the
-   * tree (package.json being rewritten) can break one webpack bundling of the workflows.
+   * polling is tried again, as a supervisor would: the worker's start-up key check can meet an
+   * injected Stripe fault, and other engineers' edits to the tree can break one bundling.
    */
   async start(): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.startOnce();
       } catch (err) {
-        if (attempt >= (this.options.startAttempts ?? 3) || this.running) throw err;
+        if (attempt >= (this.options.startAttempts ?? 5) || this.running) throw err;
         await new Promise((r) => setTimeout(r, 2_000));
       }
     }

@@ -5,10 +5,11 @@
  * printed at the end. `npm run test:chaos` runs only this; `npm test` runs it too.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ChaosHarness, type ScenarioReport } from '../../dev/chaos/harness';
 import { SCENARIOS } from '../../dev/chaos/scenarios';
-import { formatTable } from '../../dev/chaos/table';
+import { formatDetails, formatTable } from '../../dev/chaos/table';
 import { WorkerProcess } from '../../dev/chaos/worker-process';
 import { allHistories, databaseText, filesUnder, findSecretIn } from '../secrets/secret-scan';
 
@@ -31,7 +32,7 @@ describe(`chaos suite: ${INVOICES} invoices per scenario, worker processes, real
 
   after(async function () {
     this.timeout(3 * 60_000);
-    if (reports.length > 0) console.log(`\n${formatTable(reports)}\n`);
+    if (reports.length > 0) console.log(`\n${formatTable(reports)}\n\n${formatDetails(reports)}\n`);
     await harness?.stop();
     harness?.removeData();
   });
@@ -47,6 +48,16 @@ describe(`chaos suite: ${INVOICES} invoices per scenario, worker processes, real
       assert.ok(simulatorFaults.length > 0, 'faults were actually injected');
     });
   }
+
+  it('looked unknown outcomes up by the customer\'s PaymentIntents, never by Search', () => {
+    assert.ok(harness, 'harness started');
+    const log = readFileSync(path.join(harness.dataDir, 'logs', 'stripe-simulator.log'), 'utf8');
+    // Each worker start lists PaymentIntents once (its key check); every other list is a lookup.
+    const lists = log.match(/^GET \/v1\/payment_intents -> /gm)?.length ?? 0;
+    const keyChecks = harness.workers.reduce((n, w) => n + w.starts, 0);
+    if (reports.some((r) => (r.faults['500'] ?? 0) > 0)) assert.ok(lists > keyChecks, 'the 500s were followed by lookups');
+    assert.doesNotMatch(log, /\/v1\/payment_intents\/search/);
+  });
 
   it('never shows the secret key: not in any workflow history, log line, error or database row', async () => {
     assert.ok(harness, 'harness started');
