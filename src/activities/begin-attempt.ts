@@ -116,6 +116,10 @@ async function startAttempt(
     // Recorded as a finished attempt with no key: nothing was or will be sent for it.
     const to = eligibility.kind === 'invalid' ? 'failed' : 'pending';
     const failure = { code: eligibility.code, message: eligibility.message };
+    if (to === 'pending' && invoice.failureCode === failure.code) {
+      // Skipped for the same reason as last time: report it, but don't add a row every run.
+      return skipped(invoiceId, `${failure.code}: ${failure.message}`);
+    }
     await startAttemptOnInvoice(tx, { invoiceId, attemptNumber, from, to, runId: claimOwner, now, leaseExpiresAt: null, failure });
     await insertAttempt(tx, {
       ...base,

@@ -24,6 +24,8 @@ export interface ClaimedInvoice extends InvoiceForCharge {
   nextAttemptAt: Date | null;
   firstFailedAt: Date | null;
   failedPaymentMethodId: string | null;
+  /** Why the last attempt failed or was skipped. */
+  failureCode: string | null;
 }
 
 /** The attempt outcomes stored in payment_attempt.outcome. */
@@ -108,7 +110,7 @@ export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolea
   const [rows] = await conn.query<RowDataPacket[]>(
     `SELECT id, status, due_date, amount_cents, currency, attempt_count, customer_id,
             claim_run_id, lease_expires_at, stripe_payment_intent_id,
-            next_attempt_at, first_failed_at, failed_payment_method_id
+            next_attempt_at, first_failed_at, failed_payment_method_id, failure_code
        FROM invoice WHERE id = ?${lock ? ' FOR UPDATE' : ''}`,
     [invoiceId],
   );
@@ -140,6 +142,7 @@ export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolea
     nextAttemptAt: row.next_attempt_at as Date | null,
     firstFailedAt: row.first_failed_at as Date | null,
     failedPaymentMethodId: row.failed_payment_method_id as string | null,
+    failureCode: row.failure_code as string | null,
   };
 }
 

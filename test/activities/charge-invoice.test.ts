@@ -122,6 +122,9 @@ describe('chargeInvoice activity (MariaDB + Stripe simulator)', function () {
     assert.equal((await invoiceRow(s.db, invoiceId)).status, 'pending');
     assert.equal((await attemptRows(s.db, invoiceId))[0].outcome, 'skipped');
     assert.equal(s.stack.stripe.stats().requests, 0);
+    // Every later run reports it again, without adding an audit row each time.
+    assert.match((await charge(input(invoiceId, 'run-B/1'))).error ?? '', /no_payment_method/);
+    assert.equal((await attemptRows(s.db, invoiceId)).length, 1);
   });
 
   it('skips invoices that are no longer pending or not due, without writing', async () => {
