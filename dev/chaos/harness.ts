@@ -45,6 +45,9 @@ export interface HarnessOptions {
 }
 
 export class ChaosHarness {
+  /** The current scenario's data-set size. */
+  private invoices = 0;
+
   private constructor(
     readonly stack: Stack,
     readonly db: Pool,
@@ -90,13 +93,18 @@ export class ChaosHarness {
   }
 
   private starter(): RunStarter {
-    return { client: this.client, taskQueue: CHAOS_TASK_QUEUE, namespace: this.stack.temporal.namespace, input: { concurrency: 25, pageSize: 100 } };
+    return {
+      client: this.client, taskQueue: CHAOS_TASK_QUEUE, namespace: this.stack.temporal.namespace,
+      // Every result in the summary, so that each one can be checked against the database.
+      input: { concurrency: 25, pageSize: 100, maxResultsInSummary: this.invoices + 100 },
+    };
   }
 
   async runScenario(scenario: Scenario, invoices: number): Promise<ScenarioReport> {
     const log = this.options.log ?? (() => undefined);
     const started = Date.now();
-    const deadline = started + (this.options.scenarioTimeoutMs ?? 6 * 60_000);
+    this.invoices = invoices;
+    const deadline = started + (this.options.scenarioTimeoutMs ?? 6 * 60_000 + invoices * 200);
     await Promise.all(this.workers.filter((w) => !w.running).map((w) => w.start()));
     await emptyTables(this.db);
     this.stack.stripe.reset();

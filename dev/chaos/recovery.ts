@@ -14,8 +14,8 @@ import { awaitRun, type RunRecord } from './runs';
 export interface RecoveryReport {
   /** Recovery runs started. */
   runs: number;
-  /** Claims whose lease was expired for the next run to take over. */
-  expiredClaims: number;
+  /** Claims left by runs that ended with the outcome unknown (attempt in flight), taken over after their lease. */
+  abandonedClaims: number;
   /** Bank debits settled at the simulator. */
   settled: number;
 }
@@ -25,11 +25,11 @@ const MAX_ROUNDS = 3;
 export async function recover(
   db: Pool, stripe: StripeSimulator, startRecoveryRun: () => Promise<RunRecord>, deadline: number,
 ): Promise<{ report: RecoveryReport; runs: RunRecord[] }> {
-  const report: RecoveryReport = { runs: 0, expiredClaims: 0, settled: 0 };
+  const report: RecoveryReport = { runs: 0, abandonedClaims: 0, settled: 0 };
   const runs: RunRecord[] = [];
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     report.settled += await settleBankDebits(db, stripe);
-    report.expiredClaims += await expireLeftoverClaims(db);
+    report.abandonedClaims += await expireLeftoverClaims(db);
     const run = await startRecoveryRun();
     runs.push(run);
     report.runs += 1;
@@ -49,11 +49,14 @@ async function settleBankDebits(db: Pool, stripe: StripeSimulator): Promise<numb
   return rows.length;
 }
 
+/** Expires every leftover claim; returns how many held an attempt whose outcome was unknown. */
 async function expireLeftoverClaims(db: Pool): Promise<number> {
-  const [res] = await db.query<ResultSetHeader>(
-    "UPDATE invoice SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE status = 'processing'",
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n FROM invoice i JOIN payment_attempt a ON a.invoice_id = i.id AND a.attempt_number = i.attempt_count
+      WHERE i.status = 'processing' AND a.outcome = 'in_flight'`,
   );
-  return res.affectedRows;
+  await db.query<ResultSetHeader>("UPDATE invoice SET lease_expires_at = NOW(3) - INTERVAL 1 SECOND WHERE status = 'processing'");
+  return Number(rows[0]?.n ?? 0);
 }
 
 async function processingCount(db: Pool): Promise<number> {

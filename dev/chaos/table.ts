@@ -21,8 +21,8 @@ export function formatTable(reports: ScenarioReport[]): string {
 /** Under the table: when the process faults hit, and what recovery had to do. */
 export function formatDetails(reports: ScenarioReport[]): string {
   return reports.map((r) => {
-    const { runs, expiredClaims, settled } = r.recovery;
+    const { runs, abandonedClaims, settled } = r.recovery;
     const when = r.timeline.length > 0 ? `${r.timeline.join(', ')}; ` : '';
-    return `- ${r.scenario}: ${when}recovery: ${runs} run(s), ${expiredClaims} leftover claim(s) taken over after their lease, ${settled} bank debit(s) settled`;
+    return `- ${r.scenario}: ${when}recovery: ${runs} run(s); ${abandonedClaims} claim(s) with an unknown outcome resumed after their lease; ${settled} bank debit(s) settled`;
   }).join('\n');
 }

@@ -19,7 +19,7 @@ const ONLY = process.env.CHAOS_SCENARIOS?.split(',').map((s) => s.trim().toLower
 const scenarios = SCENARIOS.filter((s) => !ONLY || ONLY.some((part) => s.name.toLowerCase().includes(part)));
 
 describe(`chaos suite: ${INVOICES} invoices per scenario, worker processes, real services`, function () {
-  this.timeout(10 * 60_000);
+  this.timeout(10 * 60_000 + INVOICES * 300);
   let harness: ChaosHarness | undefined;
   const reports: ScenarioReport[] = [];
   const verbose = process.env.CHAOS_VERBOSE ? (line: string) => console.log(`      ${line}`) : undefined;
