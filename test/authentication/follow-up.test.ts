@@ -8,6 +8,9 @@ import type { InvoiceRunResult } from '../../src/billing/invoice-state';
 import { webhookNotifier } from '../../src/notify/notifier';
 import { authenticationFollowUp, authenticationSettledSignal } from '../../src/workflows';
 import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
+import { startWebhookServer } from '../../src/webhooks/server';
+import { temporalStartProcessing } from '../../src/webhooks/start-processing';
+import { WEBHOOK_SECRET } from '../webhooks/helpers';
 import { startNotificationReceiver, type NotificationReceiver } from '../support/notification-receiver';
 import { openTestServices, type TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';
@@ -103,6 +106,40 @@ describe('3-D Secure follow-up (time-skipping server, MariaDB, simulator)', func
     await s.db.query("UPDATE invoice SET status = 'paid', paid_at = NOW(3) WHERE id = ?", [ref.invoiceId]);
     const result = await env.client.workflow.execute(authenticationFollowUp, { taskQueue, workflowId: `${taskQueue}-polled`, args: [ref] });
     assert.deepEqual(result, { outcome: 'settled', reminders: 0, detail: 'invoice is paid' });
+  });
+
+  it('reminds, then a signed payment_intent.succeeded webhook settles the invoice as paid and ends the follow-up', async () => {
+    const ref = await invoiceNeedingAuthentication();
+    const server = await startWebhookServer(
+      { db: s.db, secret: WEBHOOK_SECRET, startProcessing: temporalStartProcessing(env.client, taskQueue), clock: () => new Date(), log: () => undefined },
+      { port: 0, host: '127.0.0.1' },
+    );
+    try {
+      s.stack.stripe.configure({ webhook: { url: server.url, secret: WEBHOOK_SECRET, retryDelayMs: 100 } });
+      const handle = await env.client.workflow.start(authenticationFollowUp, { taskQueue, workflowId: `${taskQueue}-webhook`, args: [ref] });
+      // A day and a bit on the server's clock: the first reminder goes out.
+      await env.sleep('25 hours');
+      for (let i = 0; i < 50 && receiver.received.length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(receiver.received.map((n) => n.type), ['invoice.authentication_required', 'invoice.authentication_reminder']);
+
+      // The customer confirms on-session and passes the challenge; Stripe sends the signed event.
+      const [attempt] = await attemptRows(s.db, ref.invoiceId);
+      await s.stripe.paymentIntents.confirm(ref.paymentIntentId, { payment_method: String(attempt.stripe_payment_method_id) });
+      s.stack.stripe.completeAuthentication(ref.paymentIntentId, 'succeed');
+      await s.stack.stripe.flushWebhooks();
+
+      // Ended by the webhook's signal, or by its next check if the skipped clock got there first.
+      const result = await handle.result();
+      assert.equal(result.outcome, 'settled');
+      assert.equal(result.reminders, 1);
+      const row = await invoiceRow(s.db, ref.invoiceId);
+      assert.equal(row.status, 'paid');
+      assert.equal(row.stripe_payment_intent_id, ref.paymentIntentId);
+      assert.equal(s.stack.stripe.ledger().filter((e) => e.paymentIntentId === ref.paymentIntentId).length, 1);
+    } finally {
+      s.stack.stripe.configure({ webhook: null });
+      await server.close();
+    }
   });
 
   it('never expires an authentication that Stripe completed: leaves it to the webhook', async () => {
