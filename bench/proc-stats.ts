@@ -62,12 +62,24 @@ export class RssSampler {
 /** CPU and peak memory of a set of processes over one phase. */
 export class PhaseMeter {
   private readonly before = new Map<number, ProcSample | undefined>();
+  private readonly busyBefore = machineBusySeconds();
+  private readonly startedMs = Date.now();
 
   constructor(private readonly pids: number[]) {
     for (const pid of pids) {
       resetPeak(pid);
       this.before.set(pid, readProc(pid));
     }
+  }
+
+  /**
+   * CPU the rest of the machine used meanwhile (other engineers' tests), in cores on average:
+   * machine busy time minus this phase's processes, over the wall time.
+   */
+  otherLoadCores(measured: Map<number, { cpuSeconds: number }>): number {
+    const ours = [...measured.values()].reduce((sum, m) => sum + m.cpuSeconds, 0);
+    const wall = (Date.now() - this.startedMs) / 1000;
+    return wall > 0 ? Math.max(0, (machineBusySeconds() - this.busyBefore - ours) / wall) : 0;
   }
 
   /** Per pid: CPU seconds used in the phase, peak RSS in the phase, RSS now. */
@@ -80,5 +92,16 @@ export class PhaseMeter {
       out.set(pid, { cpuSeconds: b.cpuSeconds - a.cpuSeconds, peakRssMb: b.peakRssMb, rssMb: b.rssMb });
     }
     return out;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores) from /proc/stat: user+nice+system+irq+softirq+steal. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+  } catch {
+    return 0;
   }
 }

@@ -3,11 +3,14 @@ import type { ScenarioResult } from './scenarios';
 
 const METHOD = [
   'Method: each scenario seeds its own invoices (1 customer in 20 has a declining card), resets the simulator,',
-  'starts its worker process(es) (node src/worker.ts, or the no-op bench worker) and measures from workflow',
+  'starts its worker process(es) (src/worker.ts or the no-op bench worker, compiled by tsc, run by node with the V8',
+  'flags of `npm run worker`) and measures from workflow',
   'start to result. bound = min(rate limit, concurrency / latency). CPU = utime+stime of the worker process(es)',
   'during the run (/proc/PID/stat); RSS = VmHWM during the run (reset at start; start-up peak in the JSON).',
   'srv = the Temporal dev server process. Sequential rows: a sample of the original one-at-a-time loop.',
+  'parts = task-queue partitions on the server (4* = the server default; the rate limit is split over them).',
   'Every row is verified: DB states, one attempt per invoice, ledger = one charge per paid invoice, summary.',
+  'other load = cores kept busy by other processes on this shared machine during the row (/proc/stat minus ours).',
 ];
 
 const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [
@@ -17,6 +20,7 @@ const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [
   ['limit/s', (r) => String(r.rateLimit)],
   ['conc', (r) => (r.kind === 'sequential' ? '1' : String(r.tuning.concurrency))],
   ['wkrs', (r) => String(r.workers || '-')],
+  ['parts', (r) => (r.kind === 'sequential' ? '' : r.partitions === 'default' ? '4*' : String(r.partitions ?? ''))],
   ['wall s', (r) => r.wallSeconds.toFixed(1)],
   ['inv/s', (r) => r.invoicesPerSecond.toFixed(1)],
   ['bound/s', (r) => r.rateLimitBound.toFixed(1)],
@@ -30,6 +34,7 @@ const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [
   ['runs', (r) => (r.history ? String(r.history.runs) : '')],
   ['events/run max', (r) => (r.history ? String(r.history.maxEvents) : '')],
   ['429s', (r) => String(r.stripe.rateLimited429)],
+  ['other load', (r) => (r.otherLoadCores !== undefined ? r.otherLoadCores.toFixed(2) : '')],
   ['ok', (r) => (r.problems.length === 0 ? 'yes' : 'NO')],
 ];
 

@@ -19,7 +19,9 @@ import { createPool } from '../src/db/pool';
 import { DEFAULTS } from '../src/workflows/charge-pending-invoices';
 import { formatTable } from './report';
 import { startBenchStack } from './stack';
-import { failedResult, openContext, runScenario, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
+import { compileWorkers, workerNodeFlags } from './worker-process';
+import { startTemporalServer, type TemporalServer } from '../dev/stack/temporal-server';
+import { failedResult, openContext, runScenario, type BenchContext, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
 
 interface Options {
   quick: boolean;
@@ -32,6 +34,8 @@ interface Options {
   dbPool?: number;
   keep: boolean;
   partitions?: number;
+  workerNodeOptions?: string;
+  tsx: boolean;
 }
 
 const int = (v: string) => {
@@ -49,7 +53,9 @@ const program = new Command('bench')
   .option('--page-size <n>', 'invoices per page', int)
   .option('--slots <n>', 'WORKER_ACTIVITY_SLOTS', int)
   .option('--db-pool <n>', 'DB_POOL_SIZE', int)
-  .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions)', int)
+  .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions; default 1)', int)
+  .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker processes, e.g. --max-old-space-size=256')
+  .option('--tsx', 'run the workers under tsx (npm run worker) instead of compiled JS', false)
   .option('--keep', 'keep the stack data directory', false);
 
 function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
@@ -60,7 +66,7 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
     dbPool: o.dbPool ?? 20,
     maxResultsInSummary: DEFAULTS.maxResultsInSummary,
   };
-  const base = { workers: 1, tuning };
+  const base = { workers: 1, tuning, runtime: o.tsx ? 'tsx' as const : 'compiled' as const, ...(o.workerNodeOptions ? { nodeOptions: o.workerNodeOptions } : {}) };
   if (o.scale) {
     const small = o.n ?? 10_000;
     return {
@@ -81,11 +87,17 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
       { ...base, ...slow, name: 'noop-100', kind: 'noop', n: Math.min(n, o.quick ? 600 : 3000) },
       { ...base, ...slow, name: 'wf-300', kind: 'workflow', n, sequentialRef: 'seq-300', noopRef: 'noop-100' },
       { ...base, ...slow, name: 'wf-300-2w', kind: 'workflow', n: Math.ceil(n / 2), workers: 2, sequentialRef: 'seq-300', noopRef: 'noop-100' },
+      // The same on a server with its default task-queue partitions (4): the limit is split 4 ways.
+      { ...base, ...slow, name: 'wf-300-4p', kind: 'workflow', n: Math.ceil(n / 2), partitions: 'default', sequentialRef: 'seq-300', noopRef: 'noop-100' },
       { ...base, ...fast, name: 'seq-0', kind: 'sequential', n: o.quick ? 200 : 2000, maxMs: o.quick ? 10_000 : 30_000 },
       { ...base, ...fast, name: 'noop-0', kind: 'noop', n },
       { ...base, ...fast, name: 'wf-0', kind: 'workflow', n, sequentialRef: 'seq-0', noopRef: 'noop-0' },
     ],
   };
+}
+
+function partitionConfig(partitions: number): Record<string, number> {
+  return { 'matching.numTaskqueueReadPartitions': partitions, 'matching.numTaskqueueWritePartitions': partitions };
 }
 
 function machine(): Record<string, string | number> {
@@ -115,28 +127,45 @@ async function main(): Promise<void> {
 
   const log = (line: string) => console.log(line);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-bench-'));
-  const info = { startedAt: new Date().toISOString(), suite, partitions: o.partitions ?? 'server default (4)', machine: machine() };
+  const info = { startedAt: new Date().toISOString(), suite, workers: `${o.tsx ? 'node --import tsx src/worker.ts' : 'node lib/bench-worker/src/worker.js (tsc output)'} ${workerNodeFlags().join(' ')}`.trim(), partitions: o.partitions ?? 1, machine: machine() };
   log(`bench ${suite}: ${specs.map((s) => s.name).join(', ')} (load average ${info.machine.loadAverageAtStart})`);
+  if (!o.tsx) {
+    log('compiling the workers (tsc)…');
+    compileWorkers();
+  }
   log(`starting a private stack in ${dataDir} (free ports)…`);
-  // Task-queue partitions: the server's default (4) unless --partitions says otherwise.
-  const dynamicConfig = o.partitions
-    ? { 'matching.numTaskqueueReadPartitions': o.partitions, 'matching.numTaskqueueWritePartitions': o.partitions }
-    : {};
-  const stack = await startBenchStack(dataDir, dynamicConfig);
+  // One task-queue partition on the main server (see BENCHMARKS.md: the server splits the
+  // task-queue rate limit evenly over the partitions); scenarios that ask for the server's
+  // default get a second server without that setting, started when first needed.
+  const stack = await startBenchStack(dataDir, partitionConfig(o.partitions ?? 1));
   const db = createPool(stack.mysql.url, { connectionLimit: 4 });
   const results: ScenarioResult[] = [];
+  const extraServers: TemporalServer[] = [];
+  const contexts = new Map<number | 'default', BenchContext>();
   try {
-    const ctx = await openContext(stack, db, path.join(dataDir, 'logs'), log);
+    const logDir = path.join(dataDir, 'logs');
+    contexts.set(o.partitions ?? 1, await openContext(stack, db, logDir, log));
     for (const spec of specs) {
+      const key = spec.partitions ?? o.partitions ?? 1;
+      let ctx = contexts.get(key);
+      if (!ctx) {
+        log(`starting a second Temporal server (${key === 'default' ? 'default partitions' : `${key} partitions`})…`);
+        const server = await startTemporalServer({ dataDir: path.join(dataDir, `temporal-${key}`), ui: false, dynamicConfig: key === 'default' ? {} : partitionConfig(key) });
+        extraServers.push(server);
+        ctx = await openContext({ ...stack, temporal: server, env: { ...stack.env, TEMPORAL_ADDRESS: server.address } }, db, logDir, log);
+        contexts.set(key, ctx);
+      }
       log(`▶ ${spec.name}: ${spec.kind}, N=${spec.n}, latency ${spec.latencyMs} ms, limit ${spec.rateLimit}/s, concurrency ${spec.tuning.concurrency}, ${spec.workers} worker(s)`);
       const r = await runScenario(ctx, spec).catch((err: unknown) => failedResult(spec, err));
+      r.partitions = key;
       results.push(r);
       log(`  ${r.processed} in ${r.wallSeconds}s = ${r.invoicesPerSecond}/s (${Math.round(r.ratioToBound * 100)} % of bound ${r.rateLimitBound}/s)`
         + `${r.problems.length ? `  PROBLEMS: ${r.problems.join('; ')}` : `  verified: ${r.verified.length} checks`}`);
     }
-    await ctx.client.connection.close();
   } finally {
+    for (const ctx of contexts.values()) await ctx.client.connection.close().catch(() => undefined);
     await db.end();
+    for (const server of extraServers) await server.stop();
     await stack.stop();
     if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices'
 import { PhaseMeter, RssSampler } from './proc-stats';
 import { clearTables, seedInvoices, type Seeded } from './seed';
 import { runSequential } from './sequential';
-import { NOOP_WORKER, PRODUCTION_WORKER, startWorkerProcess, type WorkerProcess } from './worker-process';
+import { startWorkerProcess, workerEntry, type WorkerProcess, type WorkerRuntime } from './worker-process';
 
 export interface Tuning {
   concurrency: number;
@@ -39,6 +39,11 @@ export interface ScenarioSpec {
   /** Name of the reference scenarios this one is compared with. */
   sequentialRef?: string;
   noopRef?: string;
+  /** NODE_OPTIONS for the worker processes. */
+  nodeOptions?: string;
+  runtime: WorkerRuntime;
+  /** Task-queue partitions of the server it runs on; default: the bench's main server (1). */
+  partitions?: number | 'default';
 }
 
 export interface ProcFigures {
@@ -55,6 +60,8 @@ export interface ScenarioResult {
   rateLimit: number;
   workerRate: number;
   workers: number;
+  runtime: WorkerRuntime;
+  partitions?: number | 'default';
   tuning: Tuning;
   wallSeconds: number;
   invoicesPerSecond: number;
@@ -79,6 +86,8 @@ export interface ScenarioResult {
   benchProcess?: ProcFigures;
   history?: { runs: number; maxEvents: number; meanEvents: number; totalEvents: number; maxHistoryBytes: number };
   summaryBytes?: number;
+  /** Cores the rest of the machine kept busy during the run (other work on this shared box). */
+  otherLoadCores?: number;
   stripe: { requests: number; rateLimited429: number };
   verified: string[];
   problems: string[];
@@ -131,6 +140,7 @@ async function runSequentialScenario(ctx: BenchContext, spec: ScenarioSpec): Pro
   const m = meter.end();
   const wallSeconds = res.wallMs / 1000;
   const result = baseResult(spec, res.processed, wallSeconds);
+  result.otherLoadCores = round(meter.otherLoadCores(m), 2);
   const self = m.get(process.pid);
   result.worker = {
     cpuSeconds: self?.cpuSeconds ?? 0,
@@ -166,8 +176,9 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     WORKER_ACTIVITY_SLOTS: String(spec.tuning.slots),
     DB_POOL_SIZE: String(spec.tuning.dbPool),
     BENCH_NOOP_INVOICES: String(spec.n),
+    ...(spec.nodeOptions ? { NODE_OPTIONS: spec.nodeOptions } : {}),
   };
-  const entry = spec.kind === 'noop' ? NOOP_WORKER : PRODUCTION_WORKER;
+  const entry = workerEntry(spec.kind === 'noop' ? 'noop' : 'production', spec.runtime);
   const workers: WorkerProcess[] = [];
   try {
     for (let i = 0; i < spec.workers; i += 1) {
@@ -215,10 +226,12 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     }
     const wallSeconds = (Date.now() - started) / 1000;
     const m = meter.end();
+    const otherLoad = meter.otherLoadCores(m);
     for (const s of samplers) s.stop();
 
     const result = baseResult(spec, summary.processed, wallSeconds);
     result.workerRate = workerRate;
+    result.otherLoadCores = round(otherLoad, 2);
     const workerFigures = workers.map((w) => m.get(w.pid));
     const cpu = workerFigures.reduce((sum, f) => sum + (f?.cpuSeconds ?? 0), 0);
     result.worker = {
@@ -268,6 +281,7 @@ function baseResult(spec: ScenarioSpec, processed: number, wallSeconds: number):
     rateLimit: spec.rateLimit,
     workerRate: spec.workerRate ?? spec.rateLimit,
     workers: spec.kind === 'sequential' ? 0 : spec.workers,
+    runtime: spec.runtime,
     tuning: spec.tuning,
     wallSeconds: round(wallSeconds, 2),
     invoicesPerSecond: round(rate, 2),
