@@ -28,8 +28,8 @@ export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttem
     if (!(err instanceof Stripe.errors.StripeError)) throw err;
     decision = decideFromStripeError(err);
   }
-  // A 5xx response means Stripe finished the request (and replays it for this key), so the
-  // customer's PaymentIntents now show whether it created a charge.
+  // A 5xx response (or a key already used with other parameters) means Stripe finished the
+  // request sent with this key, so the customer's PaymentIntents now show whether it charged.
   if (decision.kind !== 'look_up') return decision;
   const found = await findAttemptPaymentIntent(deps, attempt);
   // Refused after a 5xx: that request may still have charged, so the claim must not be released.

@@ -110,9 +110,10 @@ export function decideFromStripeError(err: StripeErrorView): ChargeDecision {
     return { kind: 'skipped', code: 'amount_too_small', message };
   }
   if (err.type === 'StripeIdempotencyError' || err.rawType === 'idempotency_error') {
-    // Our keys are random per attempt and its parameters are stored, so this means the stored
-    // request and the invoice disagree: a person must look before anything is charged.
-    return { kind: 'failed', code: 'idempotency_error', message };
+    // The key was already used with other parameters (a release changed how the stored attempt
+    // is turned into a request while its outcome was unknown): that earlier request may have
+    // charged. Find out, never guess.
+    return { kind: 'look_up', message: `Stripe refused the re-send: the key was used with other parameters (${message})` };
   }
   return { kind: 'failed', code: err.code ?? err.rawType ?? 'invalid_request', declineCode: err.decline_code, message };
 }

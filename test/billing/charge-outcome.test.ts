@@ -39,7 +39,7 @@ describe('charge outcome: Stripe error → decision', () => {
     ['unknown customer', new Stripe.errors.StripeInvalidRequestError({ type: 'invalid_request_error', statusCode: 400, code: 'resource_missing', message: "No such customer: 'cus_x'" }),
       { kind: 'failed', code: 'resource_missing' }],
     ['idempotency mismatch', new Stripe.errors.StripeIdempotencyError({ type: 'idempotency_error', statusCode: 400, message: 'Keys for idempotent requests can only be used with the same parameters' }),
-      { kind: 'failed', code: 'idempotency_error' }],
+      { kind: 'look_up' }],
   ];
   for (const [name, error, expected] of cases) {
     it(name, () => {
