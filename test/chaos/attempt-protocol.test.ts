@@ -90,6 +90,24 @@ describe('attempt protocol: each rule enforced', function () {
     assert.deepEqual((await attemptRows(s.db, invoiceId)).map((a) => String(a.outcome)), ['released', 'paid']);
   });
 
+  it('4b. a re-send refused as an idempotency mismatch (a release changed the request) is looked up, not marked failed', async () => {
+    const invoiceId = await visaInvoice();
+    // The first send charges, but its answer is lost: the outcome is unknown.
+    s.stack.stripe.configure({ faults: { next: ['dropAfterCommit', 'resetBefore'] } });
+    await charge(input(invoiceId)).catch(() => undefined);
+    assert.equal(ledgerFor(invoiceId).length, 1);
+    // A new release adds a metadata field: the same key now comes with other parameters (400).
+    const newRelease = stripeClientFor(s.stack);
+    const create = newRelease.paymentIntents.create.bind(newRelease.paymentIntents);
+    const withReleaseMetadata: typeof create = (params, options) => create({ ...params, metadata: { ...params?.metadata, release: 'v2' } }, options);
+    newRelease.paymentIntents.create = withReleaseMetadata;
+    const result = await charge(input(invoiceId), createActivities({ db: s.db, stripe: newRelease }));
+    assert.equal(result.status, 'paid', 'the charge that happened is found and recorded');
+    assert.equal(result.payment_intent_id, ledgerFor(invoiceId)[0].paymentIntentId);
+    assert.equal((await invoiceRow(s.db, invoiceId)).status, 'paid');
+    assert.equal(ledgerFor(invoiceId).length, 1);
+  });
+
   it('5. states only move forward: nothing overwrites paid', async () => {
     const invoiceId = await visaInvoice();
     const paid = await charge(input(invoiceId));
