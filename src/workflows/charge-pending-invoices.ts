@@ -161,9 +161,15 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
     retry: listRetryDueInvoices,
   };
 
+  // The next page is listed while this one is charged, so charging does not pause at each page
+  // boundary (BENCHMARKS.md). Runs started before this keep listing after each page on replay.
+  const prefetchPages = !dryRun && patched('prefetch-next-page');
+  let prefetched: Promise<InvoiceRef[]> | undefined;
+
   while (systemicStop === undefined) {
     const query = { asOf, afterId: cursor, limit: pageSize };
-    const page = await listPage[phase](query);
+    const page = await (prefetched ?? listPage[phase](query));
+    prefetched = undefined;
     if (page.length === 0) {
       const next = PHASES[PHASES.indexOf(phase) + 1];
       if (next === undefined || dryRun) break;
@@ -175,6 +181,10 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
     }
     tally.found += page.length;
     cursor = page[page.length - 1].id;
+    if (prefetchPages && page.length === pageSize) {
+      prefetched = listPage[phase]({ asOf, afterId: cursor, limit: pageSize });
+      prefetched.catch(() => undefined); // handled where it is awaited; never an unhandled rejection
+    }
 
     if (dryRun) {
       for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf })) addResult(tally, result, maxResults);
@@ -190,6 +200,9 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
 
     const history = workflowInfo();
     if (history.continueAsNewSuggested || history.historyLength >= DEFAULTS.maxHistoryEvents) {
+      // Nothing may be left running: the next run lists that page again from the cursor.
+      await prefetched;
+      prefetched = undefined;
       await condition(() => inFlight === 0);
       if (systemicStop !== undefined) break;
       log.info('continuing as new', { processed: tally.processed, cursor, historyLength: history.historyLength });
@@ -199,6 +212,7 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
       });
     }
   }
+  await prefetched?.catch(() => undefined); // left over only when a systemic stop ended the loop
   await condition(() => inFlight === 0);
 
   upsertMemo({ totals: tally.totals, amounts: tally.amounts });
