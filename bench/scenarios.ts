@@ -84,7 +84,12 @@ export interface ScenarioResult {
   mariadb?: ProcFigures;
   /** The bench process itself: client, and the in-process Stripe simulator. */
   benchProcess?: ProcFigures;
-  history?: { runs: number; maxEvents: number; meanEvents: number; totalEvents: number; maxHistoryBytes: number };
+  history?: { runs: number; maxEvents: number; meanEvents: number; totalEvents: number; maxHistoryBytes: number; runStartsSec: number[] };
+  /**
+   * Profile: charges finished per second of the run (payment_attempt.finished_at), and the
+   * throughput lost around continue-as-new (±2 s of each new run's start, against the mean rate).
+   */
+  timeline?: { perSecond: number[]; secondsLostAtContinueAsNew: number };
   summaryBytes?: number;
   /** Cores the rest of the machine kept busy during the run (other work on this shared box). */
   otherLoadCores?: number;
@@ -247,7 +252,8 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     const stats = ctx.stack.stripe.stats();
     result.stripe = { requests: stats.requests - requestsBefore, rateLimited429: stats.rateLimited };
     result.summaryBytes = Buffer.byteLength(JSON.stringify(summary));
-    result.history = await historyOfChain(ctx.client, workflowId, summary.continuedAsNew + 1);
+    result.history = await historyOfChain(ctx.client, workflowId, summary.continuedAsNew + 1, started);
+    if (spec.kind === 'workflow') result.timeline = await timeline(ctx, started, result.history?.runStartsSec ?? []);
 
     if (spec.kind === 'noop') {
       check(result, summary.totals.paid === spec.n && summary.found === spec.n, `summary: ${spec.n} found and paid`, `summary found ${summary.found}, paid ${summary.totals.paid}`);
@@ -362,15 +368,41 @@ async function verifyDb(
     `ledger: ${charges.size} invoices charged, ${bad} with a missing, extra or mismatched charge`);
 }
 
+async function timeline(ctx: BenchContext, startedMs: number, runStartsSec: number[]): Promise<ScenarioResult['timeline']> {
+  const [rows] = await ctx.db.query<RowDataPacket[]>(
+    `SELECT FLOOR(TIMESTAMPDIFF(MICROSECOND, ?, finished_at) / 1000000) AS s, COUNT(*) AS n
+       FROM payment_attempt WHERE finished_at IS NOT NULL GROUP BY s ORDER BY s`,
+    [new Date(startedMs)],
+  );
+  const perSecond: number[] = [];
+  for (const r of rows) {
+    const s = Number(r.s);
+    if (s >= 0 && s < 100_000) perSecond[s] = Number(r.n);
+  }
+  for (let i = 0; i < perSecond.length; i += 1) perSecond[i] ??= 0;
+  const total = perSecond.reduce((a, b) => a + b, 0);
+  const mean = perSecond.length ? total / perSecond.length : 0;
+  let lost = 0;
+  for (const b of runStartsSec.slice(1)) {
+    const from = Math.max(0, Math.floor(b) - 2);
+    const window = perSecond.slice(from, from + 4);
+    const got = window.reduce((a, c) => a + c, 0);
+    if (mean > 0) lost += Math.max(0, window.length * mean - got) / mean;
+  }
+  return { perSecond, secondsLostAtContinueAsNew: round(lost, 1) };
+}
+
 /** History length of every execution of the continue-as-new chain (visibility can lag a moment). */
-async function historyOfChain(client: Client, workflowId: string, expectedRuns: number): Promise<ScenarioResult['history']> {
+async function historyOfChain(client: Client, workflowId: string, expectedRuns: number, startedMs: number): Promise<ScenarioResult['history']> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const lengths: number[] = [];
     const sizes: number[] = [];
+    const starts: number[] = [];
     let closed = 0;
     for await (const e of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       lengths.push(e.historyLength);
       sizes.push(e.historySize ?? 0);
+      starts.push(Math.round((e.startTime.getTime() - startedMs) / 100) / 10);
       if (e.closeTime) closed += 1;
     }
     if ((lengths.length >= expectedRuns && closed === lengths.length && lengths.every((l) => l > 0)) || attempt === 19) {
@@ -381,6 +413,7 @@ async function historyOfChain(client: Client, workflowId: string, expectedRuns: 
         meanEvents: lengths.length ? Math.round(total / lengths.length) : 0,
         totalEvents: total,
         maxHistoryBytes: Math.max(0, ...sizes),
+        runStartsSec: starts.sort((a, b) => a - b),
       };
     }
     await new Promise((r) => setTimeout(r, 500));
