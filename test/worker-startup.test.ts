@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { checkStripeKey } from '../src/preflight';
+import { NO_FAULTS, stripeClientFor } from './support/services';
 import { getTestStack, STACK_START_TIMEOUT_MS } from './support/stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -46,5 +48,18 @@ describe('worker start-up refuses bad configuration with one clear line per prob
     const noTemporal = await startWorker({ ...stack.env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(noTemporal.code, 1);
     assert.match(noTemporal.output, /cannot reach Temporal at 127\.0\.0\.1:1/);
+  });
+
+  it('does not mistake a busy or failing Stripe for a bad key', async function () {
+    this.timeout(STACK_START_TIMEOUT_MS);
+    const stack = await getTestStack();
+    stack.stripe.configure({ faults: { next: ['error500', 'rateLimit429'], nextAppliesTo: 'all' } });
+    try {
+      await checkStripeKey(stripeClientFor(stack), new URL(stack.stripe.url), 10);
+      assert.equal(stack.stripe.config().faults.next?.length ?? 0, 0, 'both faults were met and retried');
+      await assert.rejects(checkStripeKey(stripeClientFor(stack, 'sk_test_wrong_key_1111'), undefined, 10), /rejected STRIPE_SECRET_KEY/);
+    } finally {
+      stack.stripe.configure({ faults: NO_FAULTS });
+    }
   });
 });
