@@ -208,7 +208,7 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     });
     const ticker = setInterval(() => {
       handle.query<{ processed: number; found: number }>('progress')
-        .then((p) => ctx.log(`  ${Math.round((Date.now() - started) / 1000)}s: ${p.processed} processed (${(p.processed / ((Date.now() - started) / 1000)).toFixed(1)}/s, this run of the chain)`))
+        .then((p) => ctx.log(`  ${Math.round((Date.now() - started) / 1000)}s: ${p.processed} processed so far (${(p.processed / ((Date.now() - started) / 1000)).toFixed(1)}/s)`))
         .catch(() => undefined);
     }, 20_000);
     // Bounded: a run that stalls (a broken worker, an unregistered activity) is terminated.
