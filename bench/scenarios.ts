@@ -9,7 +9,8 @@ import { createStripeClient } from '../src/stripe/client';
 import { CHARGE_WORKFLOW_TYPE } from '../src/shared';
 import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
 import { PhaseMeter, RssSampler } from './proc-stats';
-import { clearTables, seedInvoices, type Seeded } from './seed';
+import { emptyTables } from '../dev/stack/empty-tables';
+import { seedInvoices, type Seeded } from './seed';
 import { runSequential } from './sequential';
 import { startWorkerProcess, workerEntry, type WorkerProcess, type WorkerRuntime } from './worker-process';
 
@@ -136,7 +137,7 @@ export async function runScenario(ctx: BenchContext, spec: ScenarioSpec): Promis
 }
 
 async function runSequentialScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
-  await clearTables(ctx.db);
+  await emptyTables(ctx.db);
   configureSimulator(ctx, spec);
   const seeded = await seedInvoices(ctx.db, ctx.stack.stripe, { count: spec.n, customers: Math.min(1000, spec.n), dueDate: DUE });
   const stripe = createStripeClient(Object.assign({ apiBase: new URL(ctx.stack.stripe.url), timeoutMs: 20_000 }, { secretKey: ctx.stack.env.STRIPE_SECRET_KEY }));
@@ -166,7 +167,7 @@ async function runSequentialScenario(ctx: BenchContext, spec: ScenarioSpec): Pro
 async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promise<ScenarioResult> {
   const taskQueue = `bench-${spec.name}-${Date.now()}`;
   let seeded: Seeded | undefined;
-  await clearTables(ctx.db);
+  await emptyTables(ctx.db);
   configureSimulator(ctx, spec);
   if (spec.kind === 'workflow') {
     const t0 = Date.now();

@@ -1,5 +1,5 @@
 /** Fast seeding: simulator customers (in process), then multi-row INSERTs of customers and invoices. */
-import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader } from 'mysql2/promise';
 import type { StripeSimulator } from '../dev/stripe-simulator';
 import type { Pool } from '../src/db/pool';
 
@@ -61,20 +61,4 @@ export async function seedInvoices(
   }
   if (lastId - firstId + 1 !== opts.count) throw new Error(`invoice ids not consecutive: ${firstId}..${lastId} for ${opts.count}`);
   return { firstId, lastId, count: opts.count, expectedPaid: opts.count - expectedFailed, expectedFailed };
-}
-
-/** Empties every table but schema_migrations (the bench's own private MariaDB, never a shared one). */
-export async function clearTables(db: Pool): Promise<void> {
-  const conn = await db.getConnection();
-  try {
-    const [tables] = await conn.query<RowDataPacket[]>(
-      `SELECT table_name AS name FROM information_schema.tables
-        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
-    );
-    await conn.query('SET FOREIGN_KEY_CHECKS = 0');
-    for (const { name } of tables) await conn.query(`TRUNCATE TABLE ${conn.escapeId(String(name))}`);
-    await conn.query('SET FOREIGN_KEY_CHECKS = 1');
-  } finally {
-    conn.release();
-  }
 }

@@ -3,7 +3,6 @@
  * currencies whose final outcome is known in advance whatever faults happen on the way.
  * Customers are created inside the simulator (no HTTP, no rate limit), then written to the DB.
  */
-import type { RowDataPacket } from 'mysql2/promise';
 import type { StripeSimulator } from '../stack/stack';
 import type { Pool } from '../../src/db/pool';
 
@@ -55,22 +54,6 @@ export interface SeededInvoice {
 }
 
 export const DUE_DATE = new Date('2026-01-15T00:00:00Z');
-
-/** Empties every table except schema_migrations (a scenario starts from a known state). */
-export async function emptyTables(db: Pool): Promise<void> {
-  const connection = await db.getConnection();
-  try {
-    const [tables] = await connection.query<RowDataPacket[]>(
-      `SELECT table_name AS name FROM information_schema.tables
-        WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
-    );
-    await connection.query('SET FOREIGN_KEY_CHECKS = 0');
-    for (const { name } of tables) await connection.query(`TRUNCATE TABLE ${connection.escapeId(String(name))}`);
-    await connection.query('SET FOREIGN_KEY_CHECKS = 1');
-  } finally {
-    connection.release();
-  }
-}
 
 /** Writes `count` due invoices (ids 1..count) and their customers; the simulator gets the Stripe side. */
 export async function seedInvoices(db: Pool, stripe: StripeSimulator, count: number): Promise<SeededInvoice[]> {

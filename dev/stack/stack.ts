@@ -31,6 +31,10 @@ export interface StackOptions {
   ui?: boolean;
   /** Simulator settings (rate limit, latency, faults…); its port comes from `ports`. */
   stripe?: Omit<SimulatorOptions, 'port' | 'log'>;
+  /** Log the simulator's requests to logs/stripe-simulator.log (default true; off for benchmarks). */
+  simulatorRequestLog?: boolean;
+  /** The Temporal dev server's dynamic config, e.g. lower continue-as-new thresholds. */
+  temporalDynamicConfig?: Record<string, unknown>;
   /** Progress messages (default: silent). */
   log?: (message: string) => void;
 }
@@ -77,6 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: ports.temporal,
       uiPort: ports.temporalUi,
       ui,
+      dynamicConfig: options.temporalDynamicConfig,
     }),
     startMariaDb({
       dataDir: path.join(dataDir, 'mysql'),
@@ -88,7 +93,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiKeys: [STRIPE_TEST_KEY],
       ...options.stripe,
       port: ports.stripe,
-      log: (line) => simulatorLog.write(`${line}\n`),
+      log: options.simulatorRequestLog === false ? () => undefined : (line) => simulatorLog.write(`${line}\n`),
     }),
   ]);
   const stop = async () => {

@@ -3,9 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RowDataPacket } from 'mysql2/promise';
 import { startStack, type Stack } from '../../dev/stack/stack';
-import type { Pool } from '../../src/db/pool';
+import { emptyTables } from '../../dev/stack/empty-tables';
 
 /** Mocha timeout for a `before` hook that calls getTestStack(): a cold start on a busy 2-core box. */
 export const STACK_START_TIMEOUT_MS = 180_000;
@@ -33,18 +32,4 @@ export async function stopTestStack(): Promise<void> {
 }
 
 /** Empties every table except schema_migrations, so each test starts from a known state. */
-export async function truncateAll(pool: Pool): Promise<void> {
-  const connection = await pool.getConnection();
-  try {
-    const [tables] = await connection.query<RowDataPacket[]>(
-      `SELECT table_name AS name FROM information_schema.tables
-       WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`,
-    );
-    // Per session: lets TRUNCATE run whatever foreign keys later migrations add.
-    await connection.query('SET FOREIGN_KEY_CHECKS = 0');
-    for (const { name } of tables) await connection.query(`TRUNCATE TABLE ${connection.escapeId(String(name))}`);
-    await connection.query('SET FOREIGN_KEY_CHECKS = 1');
-  } finally {
-    connection.release();
-  }
-}
+export const truncateAll = emptyTables;
