@@ -72,6 +72,12 @@ export interface WebhookConfig {
   secret: string;
   /** Attempts per event before giving up (default 3; Stripe retries for up to 3 days). */
   maxAttempts?: number;
+  /** Wait before the first delivery of each event (default 0). */
+  delayMs?: number;
+  /** Extra random wait per event, up to this (default 0): events then arrive out of order. */
+  jitterMs?: number;
+  /** Chance (0..1) that a delivered event is delivered once more (Stripe delivers at least once). */
+  duplicateRate?: number;
   /** First retry delay, doubled per attempt (default 500). */
   retryDelayMs?: number;
 }

@@ -83,6 +83,18 @@ export class WebhookDispatcher implements EventSink {
   }
 
   private async deliver(event: PaymentIntentEvent, target: WebhookConfig): Promise<void> {
+    // Unseeded on purpose: a receiver must cope with any order and any duplicate.
+    const wait = (target.delayMs ?? 0) + Math.random() * (target.jitterMs ?? 0);
+    if (wait > 0) await sleep(wait, this.abort.signal);
+    const delivered = await this.deliverOnce(event, target);
+    if (delivered && Math.random() < (target.duplicateRate ?? 0)) {
+      await sleep(Math.random() * (target.jitterMs ?? 0), this.abort.signal);
+      this.log(`webhook ${event.type} ${event.id} delivered again (duplicate)`);
+      await this.deliverOnce(event, target);
+    }
+  }
+
+  private async deliverOnce(event: PaymentIntentEvent, target: WebhookConfig): Promise<boolean> {
     const payload = JSON.stringify(event, null, 2);
     const record: DeliveryRecord = { eventId: event.id, type: event.type, attempts: 0, delivered: false, lastStatus: null };
     this.deliveries.set(event.id, record);
@@ -101,7 +113,7 @@ export class WebhookDispatcher implements EventSink {
         if (res.ok) {
           record.delivered = true;
           this.log(`webhook ${event.type} ${event.id} -> ${res.status}`);
-          return;
+          return true;
         }
       } catch {
         record.lastStatus = null;
@@ -109,6 +121,7 @@ export class WebhookDispatcher implements EventSink {
       this.log(`webhook ${event.type} ${event.id} attempt ${attempt} failed (${record.lastStatus ?? 'network error'})`);
       if (attempt < maxAttempts) await sleep((target.retryDelayMs ?? 500) * 2 ** (attempt - 1), this.abort.signal);
     }
+    return false;
   }
 }
 

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
@@ -80,6 +82,26 @@ describe('Stripe webhooks settle invoices (endpoint → Temporal → MariaDB, si
     assert.equal(confirmed.status, 'requires_action');
     s.stack.stripe.completeAuthentication(paymentIntentId, outcome);
   }
+
+  it('the simulator delivering every event twice and out of order settles each invoice once', async () => {
+    s.stack.stripe.configure({ webhook: { url: server.url, secret: WEBHOOK_SECRET, retryDelayMs: 100, jitterMs: 300, duplicateRate: 1 } });
+    const invoices = [await requiresAuthInvoice(), await requiresAuthInvoice(), await requiresAuthInvoice()];
+    for (const { paymentIntentId } of invoices) await authenticate(paymentIntentId, 'succeed');
+    await settled();
+    for (const { invoiceId, paymentIntentId } of invoices) {
+      const row = await invoiceRow(s.db, invoiceId);
+      assert.equal(row.status, 'paid');
+      assert.equal(row.stripe_payment_intent_id, paymentIntentId);
+      assert.equal(s.stack.stripe.ledger().filter((e) => e.paymentIntentId === paymentIntentId).length, 1);
+    }
+    // Each event stored once, whatever the number of deliveries.
+    const stored = await eventRows(s.db);
+    assert.equal(new Set(stored.map((r) => String(r.id))).size, stored.length);
+    assert.equal(stored.filter((r) => r.type === 'payment_intent.succeeded').length, 3);
+    const simulatorLog = readFileSync(path.join(s.stack.logDir, 'stripe-simulator.log'), 'utf8');
+    const duplicates = [...new Set(simulatorLog.match(/evt_\w+ delivered again \(duplicate\)/g))];
+    assert.ok(stored.every((r) => duplicates.includes(`${String(r.id)} delivered again (duplicate)`)), 'every event was delivered twice');
+  });
 
   it('settles a requires_auth invoice as paid from a signed payment_intent.succeeded', async () => {
     const { invoiceId, paymentIntentId } = await requiresAuthInvoice();
