@@ -7,11 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { InvoiceRunResult } from '../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../src/billing/run-outcome';
 import { beginAttempt } from '../src/activities/begin-attempt';
 import { DEFAULT_TIMINGS, type ActivityDeps } from '../src/activities/deps';
 import { sendAttempt } from '../src/activities/stripe-calls';
-import { listDueInvoices, resolveAttempt, withTransaction, type AttemptResolution } from '../src/db/invoices';
+import { resolveDecision } from '../src/billing/attempt-resolution';
+import { listDueInvoices } from '../src/db/invoices';
+import { withTransaction } from '../src/db/sql';
+import { resolveAttempt } from '../src/db/transitions';
 import type { Pool } from '../src/db/pool';
 
 export interface SequentialResult {
@@ -28,7 +31,7 @@ export async function runSequential(
   opts: { asOf: Date; maxInvoices: number; maxMs: number },
 ): Promise<SequentialResult> {
   const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), ...DEFAULT_TIMINGS };
-  const claimOwner = `sequential-loop/${randomUUID()}`;
+  const claimRunId = `sequential-loop/${randomUUID()}`;
   const totals: Record<string, number> = {};
   let processed = 0;
   let retries = 0;
@@ -42,7 +45,7 @@ export async function runSequential(
     for (const invoice of page) {
       if (!budgetLeft()) break;
       cursor = invoice.id;
-      const outcome = await chargeOne(deps, invoice.id, opts.asOf, claimOwner, () => { retries += 1; });
+      const outcome = await chargeOne(deps, invoice.id, opts.asOf, claimRunId, () => { retries += 1; });
       totals[outcome.status] = (totals[outcome.status] ?? 0) + 1;
       processed += 1;
     }
@@ -50,42 +53,26 @@ export async function runSequential(
   return { processed, wallMs: Date.now() - started, totals, retries };
 }
 
-async function chargeOne(deps: ActivityDeps, invoiceId: number, asOf: Date, claimOwner: string, onRetry: () => void): Promise<InvoiceRunResult> {
+async function chargeOne(deps: ActivityDeps, invoiceId: number, asOf: Date, claimRunId: string, onRetry: () => void): Promise<InvoiceRunResult> {
   for (let tries = 1; ; tries += 1) {
-    const start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimOwner }));
+    const start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimRunId }));
     if (start.kind === 'decided') return start.result;
     if (start.kind === 'settle') return { invoice_id: invoiceId, status: 'processing' };
     const { attempt } = start;
-    const decision = await sendAttempt(deps, attempt);
-    const now = deps.clock();
-    const base = { invoiceId, attemptNumber: attempt.attemptNumber, now };
-    let resolution: AttemptResolution;
-    switch (decision.kind) {
-      case 'paid':
-        resolution = { ...base, outcome: 'paid', invoiceStatus: 'paid', paymentIntentId: decision.paymentIntentId };
-        break;
-      case 'failed':
-        resolution = {
-          ...base, outcome: 'failed', invoiceStatus: 'failed', paymentIntentId: decision.paymentIntentId,
-          failure: { code: decision.code, declineCode: decision.declineCode, message: decision.message },
-        };
-        break;
-      case 'requires_auth':
-        resolution = {
-          ...base, outcome: 'requires_auth', invoiceStatus: 'requires_auth', paymentIntentId: decision.paymentIntentId,
-          failure: { code: decision.code, message: decision.message },
-        };
-        break;
-      case 'retry':
-        // The same attempt (same key) is re-sent after a pause, as the activity's retry would.
-        onRetry();
-        if (tries >= 12) throw new Error(`invoice ${invoiceId}: ${decision.message}`);
-        await new Promise((r) => setTimeout(r, 1000));
-        continue;
-      default:
-        throw new Error(`invoice ${invoiceId}: the bench's sequential loop does not handle '${decision.kind}'`);
+    // The same decision the activity makes (src/billing/attempt-resolution.ts).
+    const resolution = resolveDecision(await sendAttempt(deps, attempt), attempt, !start.resumed);
+    if (resolution.kind === 'hold' && resolution.then === 'transient') {
+      // The same attempt (same key) is re-sent after a pause, as the activity's retry would.
+      onRetry();
+      if (tries >= 12) throw new Error(`invoice ${invoiceId}: ${resolution.message}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
     }
-    await withTransaction(deps.db, (tx) => resolveAttempt(tx, resolution));
-    return { invoice_id: invoiceId, status: resolution.invoiceStatus === 'paid' ? 'paid' : resolution.invoiceStatus === 'failed' ? 'failed' : 'requires_auth' };
+    if (resolution.kind !== 'record' || !['paid', 'failed', 'requires_auth'].includes(resolution.entry.status)) {
+      throw new Error(`invoice ${invoiceId}: the bench's sequential loop does not handle '${resolution.kind === 'record' ? resolution.entry.status : resolution.kind}'`);
+    }
+    const { update, entry } = resolution;
+    await withTransaction(deps.db, (tx) => resolveAttempt(tx, { ...update, invoiceId, attemptNumber: attempt.attemptNumber, now: deps.clock() }));
+    return entry;
   }
 }

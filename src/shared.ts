@@ -11,3 +11,16 @@ export const TRANSIENT_STRIPE_ERROR = 'TransientStripeError';
 export const AUTHENTICATION_EXPIRY = '7 days';
 /** When the customer is reminded, counted from the first notification. */
 export const AUTHENTICATION_REMINDERS = ['1 day', '3 days'] as const;
+
+/** Failure type of the webhook activity when its event row is missing: no retry can fix it. */
+export const STRIPE_EVENT_NOT_STORED = 'StripeEventNotStored';
+
+/** The Stripe event types whose PaymentIntent we look at; every other type is stored and ignored. */
+export const SETTLEMENT_EVENT_TYPES: readonly string[] = ['payment_intent.succeeded', 'payment_intent.payment_failed'];
+
+/** One listed invoice: its id, with the amount for the Web UI summary of its charge. */
+export interface InvoiceRef {
+  id: number;
+  amountCents: number | null;
+  currency: string;
+}

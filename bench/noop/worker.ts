@@ -6,8 +6,8 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import { createActivities, type ChargeInvoiceInput, type InvoicePageQuery } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
-import type { InvoiceRef } from '../../src/db/invoices';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
+import type { InvoiceRef } from '../../src/shared';
 import type { Pool } from '../../src/db/pool';
 
 function intEnv(name: string, fallback: number): number {

@@ -4,7 +4,8 @@
  */
 import type { ResultSetHeader } from 'mysql2/promise';
 import type Stripe from 'stripe';
-import type { InvoiceStatus, RunOutcomeStatus } from '../../src/billing/invoice-state';
+import type { InvoiceStatus } from '../../src/billing/invoice-state';
+import type { RunOutcomeStatus } from '../../src/billing/run-outcome';
 import type { Pool } from '../../src/db/pool';
 import { createStripeCustomer } from './stripe-customers';
 

@@ -6,24 +6,22 @@
  */
 import { ApplicationFailure, log } from '@temporalio/activity';
 import Stripe from 'stripe';
-import { decideFromPaymentIntent, decideFromStripeError } from '../billing/charge-outcome';
-import { planRetry } from '../billing/dunning';
-import type { InvoiceStatus } from '../billing/invoice-state';
+import { resolveDecision } from '../billing/attempt-resolution';
+import { decideFromPaymentIntent, decideFromReadError } from '../billing/charge-outcome';
+import { dunningAfterFailure } from '../billing/dunning';
+import { movesFrom, type InvoiceStatus } from '../billing/invoice-state';
 import { countChargeAttempts } from '../db/dunning';
-import { loadInvoice, withTransaction, type ClaimedInvoice, type Tx } from '../db/invoices';
+import { loadAttempt, loadInvoice, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
 import {
-  findAttemptByKey, findAttemptsByPaymentIntent, findInvoiceIdsByPaymentIntent, loadAttempt, loadStripeEvent,
-  markStripeEventProcessed, settleInvoiceFailed, settleInvoicePaid, SETTLE_FAILED_FROM, SETTLE_PAID_FROM,
-  type AttemptForSettlement,
+  findAttemptByKey, findAttemptsByPaymentIntent, findInvoiceIdsByPaymentIntent, loadStripeEvent, markStripeEventProcessed,
 } from '../db/settlements';
-import { SYSTEMIC_STRIPE_ERROR, TRANSIENT_STRIPE_ERROR } from '../shared';
+import { withTransaction, type Tx } from '../db/sql';
+import { settleInvoiceFailed, settleInvoicePaid, type AttemptRecord } from '../db/transitions';
+import { SETTLEMENT_EVENT_TYPES, STRIPE_EVENT_NOT_STORED, TRANSIENT_STRIPE_ERROR } from '../shared';
 import type { ActivityDeps } from './deps';
+import { systemicStripeFailure } from './failures';
 
-/** Failure types of this activity that no retry can fix. */
-export const STRIPE_EVENT_NOT_STORED = 'StripeEventNotStored';
-
-/** The event types whose PaymentIntent we look at; every other type is stored and ignored. */
-export const SETTLEMENT_EVENT_TYPES: readonly string[] = ['payment_intent.succeeded', 'payment_intent.payment_failed'];
+export { SETTLEMENT_EVENT_TYPES, STRIPE_EVENT_NOT_STORED } from '../shared';
 
 export interface ApplyStripeEventInput {
   eventId: string;
@@ -94,11 +92,9 @@ async function fetchPaymentIntent(deps: ActivityDeps, id: string): Promise<Strip
   try {
     return await deps.stripe.paymentIntents.retrieve(id);
   } catch (err) {
-    if (!(err instanceof Stripe.errors.StripeError)) throw err;
-    if (err.statusCode === 404 || err.code === 'resource_missing') return undefined;
-    const decision = decideFromStripeError(err);
-    if (decision.kind === 'systemic') throw ApplicationFailure.nonRetryable(decision.message, SYSTEMIC_STRIPE_ERROR);
-    throw ApplicationFailure.retryable(`re-fetching PaymentIntent ${id} failed: ${err.message}`, TRANSIENT_STRIPE_ERROR);
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && (err.statusCode === 404 || err.code === 'resource_missing')) return undefined;
+    const decision = decideFromReadError(err, `re-fetching PaymentIntent ${id}`);
+    throw decision.kind === 'systemic' ? systemicStripeFailure(decision.message) : ApplicationFailure.retryable(decision.message, TRANSIENT_STRIPE_ERROR);
   }
 }
 
@@ -125,27 +121,35 @@ async function findInvoice(deps: ActivityDeps, intent: Stripe.PaymentIntent): Pr
 }
 
 /** Whether the PaymentIntent is the invoice's current one: its current attempt's, or (no attempts) the invoice's. */
-function isCurrentPaymentIntent(invoice: ClaimedInvoice, current: AttemptForSettlement | undefined, intent: Stripe.PaymentIntent): boolean {
+function isCurrentPaymentIntent(invoice: ClaimedInvoice, current: AttemptRecord | undefined, intent: Stripe.PaymentIntent): boolean {
   if (!current) return invoice.stripePaymentIntentId === intent.id;
   if (current.stripePaymentIntentId !== null) return current.stripePaymentIntentId === intent.id;
   // The attempt is still in flight (its PaymentIntent not recorded yet): match by its key.
   return current.idempotencyKey !== null && intent.metadata?.attempt_key === current.idempotencyKey;
 }
 
-const includes = <T extends string>(list: readonly T[], value: string): value is T => (list as readonly string[]).includes(value);
-
 /** Under the invoice's row lock: decide from the fresh PaymentIntent and move the invoice forward. */
 async function settle(tx: Tx, deps: ActivityDeps, target: InvoiceTarget, intent: Stripe.PaymentIntent): Promise<Outcome> {
-  const invoice = await loadInvoice(tx, target.invoiceId, true);
+  let invoice: ClaimedInvoice | undefined;
+  try {
+    invoice = await loadInvoice(tx, target.invoiceId, true);
+  } catch (err) {
+    if (err instanceof UnknownStateError) return { invoiceId: target.invoiceId, action: 'needs_review', reason: 'unknown_invoice_state' };
+    throw err;
+  }
   if (!invoice) return { action: 'ignored', reason: 'no_invoice' };
   const status = invoice.status;
   const base = { invoiceId: invoice.id, attempt: invoice.attemptCount };
   const current = invoice.attemptCount > 0 ? await loadAttempt(tx, invoice.id, invoice.attemptCount) : undefined;
   const isCurrent = isCurrentPaymentIntent(invoice, current, intent);
-  const decision = decideFromPaymentIntent(intent);
   const now = deps.clock();
+  // The same mapping the charge activity uses for its own answer (src/billing/attempt-resolution.ts).
+  const resolution = resolveDecision(decideFromPaymentIntent(intent), {
+    invoiceId: invoice.id, attemptNumber: invoice.attemptCount, amountCents: 0, currency: '', isRetry: false,
+  }, false);
+  const update = resolution.kind === 'record' ? resolution.update : undefined;
 
-  switch (decision.kind) {
+  switch (update?.invoiceStatus) {
     case 'paid': {
       if (status === 'paid') {
         return invoice.stripePaymentIntentId === intent.id
@@ -153,7 +157,7 @@ async function settle(tx: Tx, deps: ActivityDeps, target: InvoiceTarget, intent:
           : { ...base, action: 'needs_review', reason: 'paid_by_another_payment_intent' };
       }
       if (!isCurrent) return { ...base, action: 'needs_review', reason: 'stale_payment_intent_succeeded' };
-      if (!includes(SETTLE_PAID_FROM, status)) return { ...base, action: 'needs_review', reason: `succeeded_but_invoice_${status}` };
+      if (!movesFrom('settlePaid', status)) return { ...base, action: 'needs_review', reason: `succeeded_but_invoice_${status}` };
       const done = await settleInvoicePaid(tx, {
         invoiceId: invoice.id, attemptCount: invoice.attemptCount, from: status, paymentIntentId: intent.id, now,
       });
@@ -161,28 +165,21 @@ async function settle(tx: Tx, deps: ActivityDeps, target: InvoiceTarget, intent:
     }
     case 'failed': {
       if (!isCurrent) return { ...base, action: 'no_change', reason: 'stale_payment_intent' };
-      if (!includes(SETTLE_FAILED_FROM, status)) return { ...base, action: 'no_change', reason: `invoice_${status}` };
-      const failure = { code: decision.code, declineCode: decision.declineCode, message: decision.message };
-      // The same retry plan a charge's own failure gets (src/activities/charge-invoice.ts).
-      const firstFailedAt = invoice.firstFailedAt ?? now;
-      const plan = planRetry({
-        code: failure.code, declineCode: failure.declineCode, firstFailedAt,
-        chargeAttempts: await countChargeAttempts(tx, invoice.id),
-      }, deps.dunningPolicy);
+      if (!movesFrom('settleFailed', status)) return { ...base, action: 'no_change', reason: `invoice_${status}` };
+      const failure = update.failure ?? { code: 'payment_failed', message: 'the payment failed' };
+      // The same retry plan a charge's own failure gets (src/billing/dunning.ts).
       const done = await settleInvoiceFailed(tx, {
         invoiceId: invoice.id, attemptCount: invoice.attemptCount, from: status, paymentIntentId: intent.id, failure, now,
-        dunning: {
-          nextAttemptAt: plan.kind === 'retry_at' ? plan.at : null,
-          firstFailedAt,
-          failedPaymentMethodId: current?.stripePaymentMethodId ?? null,
-          stoppedReason: plan.kind === 'stop' ? plan.reason : null,
-        },
+        dunning: dunningAfterFailure({
+          code: failure.code, declineCode: failure.declineCode, firstFailedAt: invoice.firstFailedAt, now,
+          chargeAttempts: await countChargeAttempts(tx, invoice.id), failedPaymentMethodId: current?.stripePaymentMethodId ?? null,
+        }, deps.dunningPolicy),
       });
       return done ? { ...base, action: 'failed', reason: failure.code, from: status } : { ...base, action: 'no_change', reason: 'concurrent_change' };
     }
     default:
       // processing / requires_auth at Stripe: not final yet; the charge run or a later event settles it.
-      return { ...base, action: 'no_change', reason: `payment_intent_${decision.kind}` };
+      return { ...base, action: 'no_change', reason: `payment_intent_${update?.outcome ?? resolution.kind}` };
   }
 }
 

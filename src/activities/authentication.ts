@@ -4,8 +4,9 @@
  */
 import { log } from '@temporalio/activity';
 import Stripe from 'stripe';
-import { expireAuthentication, loadAuthenticationState } from '../db/authentication';
-import { withTransaction } from '../db/invoices';
+import { loadAuthenticationState } from '../db/authentication';
+import { withTransaction } from '../db/sql';
+import { expireAuthentication } from '../db/transitions';
 import { buildAuthenticationNotification, type AuthenticationNotificationType } from '../notify/notification';
 import type { Notifier } from '../notify/notifier';
 import type { ActivityDeps } from './deps';

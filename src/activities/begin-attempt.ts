@@ -5,11 +5,11 @@
  */
 import { assessEligibility, isDue, type ChargeRequest } from '../billing/charge-eligibility';
 import { cardLimitReached } from '../billing/dunning';
-import type { InvoiceRunResult } from '../billing/invoice-state';
-import { countCardAttemptsSince, postponeRetry } from '../db/dunning';
-import {
-  insertAttempt, loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, renewClaim, startAttemptOnInvoice, type ClaimedInvoice, type Tx,
-} from '../db/invoices';
+import type { InvoiceRunResult } from '../billing/run-outcome';
+import { countCardAttemptsSince } from '../db/dunning';
+import { loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
+import type { Tx } from '../db/sql';
+import { insertAttempt, postponeRetry, renewClaim, startAttemptOnInvoice } from '../db/transitions';
 import { isStoredChargeAttempt, newIdempotencyKey, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
 
@@ -24,8 +24,8 @@ export type AttemptStart =
 export interface BeginAttemptInput {
   invoiceId: number;
   asOf: Date;
-  /** Who holds the claim: `${workflowId}/${runId}` of the charging run. */
-  claimOwner: string;
+  /** The charging run that holds the claim: `${workflowId}/${runId}`. */
+  claimRunId: string;
 }
 
 const skipped = (invoiceId: number, error: string): AttemptStart => ({
@@ -37,7 +37,14 @@ const DAY_MS = 86_400_000;
 
 export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInput): Promise<AttemptStart> {
   const { invoiceId, asOf } = input;
-  const invoice = await loadInvoice(tx, invoiceId, true);
+  let invoice: ClaimedInvoice | undefined;
+  try {
+    invoice = await loadInvoice(tx, invoiceId, true);
+  } catch (err) {
+    // A status this code does not know is reported for review, never charged.
+    if (err instanceof UnknownStateError) return skipped(invoiceId, err.message);
+    throw err;
+  }
   if (!invoice) return skipped(invoiceId, 'invoice not found');
   const recorded = await outcomeThisRunRecorded(tx, input, invoice);
   if (recorded) return { kind: 'decided', result: recorded };
@@ -63,7 +70,7 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
  */
 async function outcomeThisRunRecorded(tx: Tx, input: BeginAttemptInput, invoice: ClaimedInvoice): Promise<InvoiceRunResult | undefined> {
   if (invoice.status !== 'paid' && invoice.status !== 'requires_auth' && invoice.status !== 'failed') return undefined;
-  const recorded = await loadOwnRecordedOutcome(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, runId: input.claimOwner });
+  const recorded = await loadOwnRecordedOutcome(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, claimRunId: input.claimRunId });
   if (!recorded) return undefined;
   return {
     invoice_id: invoice.id,
@@ -78,9 +85,9 @@ async function outcomeThisRunRecorded(tx: Tx, input: BeginAttemptInput, invoice:
 
 /** The invoice is `processing`: continue the attempt that holds it, if this run may. */
 async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInput, invoice: ClaimedInvoice): Promise<AttemptStart> {
-  const { invoiceId, claimOwner } = input;
+  const { invoiceId, claimRunId } = input;
   const now = deps.clock();
-  const ownClaim = invoice.claimRunId === claimOwner;
+  const ownClaim = invoice.claimRunId === claimRunId;
   const leaseExpired = invoice.leaseExpiresAt !== null && invoice.leaseExpiresAt.getTime() <= now.getTime();
   if (!ownClaim && !leaseExpired) return skipped(invoiceId, 'invoice is being charged by another run');
   const attempt = await loadLatestAttempt(tx, invoiceId);
@@ -89,7 +96,7 @@ async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInpu
     return { kind: 'decided', result: { invoice_id: invoiceId, status: 'processing', error: 'processing without a recorded attempt: needs review' } };
   }
   const renewed = await renewClaim(tx, {
-    invoiceId, attemptNumber: attempt.attemptNumber, runId: claimOwner, now,
+    invoiceId, attemptNumber: attempt.attemptNumber, claimRunId, now,
     leaseExpiresAt: new Date(now.getTime() + deps.claimLeaseMs),
   });
   if (!renewed) return skipped(invoiceId, 'invoice claim changed concurrently');
@@ -104,12 +111,12 @@ async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInpu
 async function startAttempt(
   tx: Tx, deps: ActivityDeps, input: BeginAttemptInput, invoice: ClaimedInvoice, from: 'pending' | 'failed',
 ): Promise<AttemptStart> {
-  const { invoiceId, claimOwner } = input;
+  const { invoiceId, claimRunId } = input;
   const now = deps.clock();
   const isRetry = from === 'failed';
   const eligibility = assessEligibility(invoice);
   const attemptNumber = invoice.attemptCount + 1;
-  const base = { invoiceId, attemptNumber, isRetry, runId: claimOwner, startedAt: now, stripePaymentIntentId: null };
+  const base = { invoiceId, attemptNumber, isRetry, claimRunId, startedAt: now, stripePaymentIntentId: null };
 
   if (eligibility.kind !== 'chargeable') {
     if (isRetry) return skipped(invoiceId, `retry not possible: ${eligibility.code}: ${eligibility.message}`);
@@ -120,7 +127,7 @@ async function startAttempt(
       // Skipped for the same reason as last time: report it, but don't add a row every run.
       return skipped(invoiceId, `${failure.code}: ${failure.message}`);
     }
-    await startAttemptOnInvoice(tx, { invoiceId, attemptNumber, from, to, runId: claimOwner, now, leaseExpiresAt: null, failure });
+    await startAttemptOnInvoice(tx, { invoiceId, attemptNumber, from, to, claimRunId, now, leaseExpiresAt: null, failure });
     await insertAttempt(tx, {
       ...base,
       idempotencyKey: null,
@@ -154,7 +161,7 @@ async function startAttempt(
     outcome: 'in_flight',
   };
   await startAttemptOnInvoice(tx, {
-    invoiceId, attemptNumber, from, to: 'processing', runId: claimOwner, now,
+    invoiceId, attemptNumber, from, to: 'processing', claimRunId, now,
     leaseExpiresAt: new Date(now.getTime() + deps.claimLeaseMs),
   });
   await insertAttempt(tx, attempt);

@@ -4,7 +4,7 @@
  */
 import type Stripe from 'stripe';
 import { formatMoney } from '../billing/money';
-import type { AttemptRecord } from '../db/invoices';
+import type { AttemptRecord } from '../db/transitions';
 
 export interface StoredChargeAttempt extends AttemptRecord {
   idempotencyKey: string;

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { msToNumber } from '@temporalio/common';
 import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../billing/dunning';
 import { AUTHENTICATION_EXPIRY } from '../shared';
-import type { Db } from '../db/invoices';
+import type { Db } from '../db/sql';
 
 /** What the activities need from the outside world; tests pass real or fake ones. */
 export interface ActivityDeps {

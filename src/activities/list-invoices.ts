@@ -1,5 +1,5 @@
-import { listRetryDueInvoices } from '../db/dunning';
-import { listDueInvoices, listExpiredClaims, type InvoiceRef } from '../db/invoices';
+import { listDueInvoices, listExpiredClaims, listRetryDueInvoices } from '../db/invoices';
+import type { InvoiceRef } from '../shared';
 import type { ActivityDeps } from './deps';
 
 export interface InvoicePageQuery {

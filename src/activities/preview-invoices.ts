@@ -1,8 +1,8 @@
 /** Dry run: what a run would do with each invoice, from reads only: no claim, no Stripe call. */
 import { assessEligibility, isDue } from '../billing/charge-eligibility';
-import type { InvoiceRunResult } from '../billing/invoice-state';
+import type { InvoiceRunResult } from '../billing/run-outcome';
 import { formatMoney } from '../billing/money';
-import { loadInvoice } from '../db/invoices';
+import { loadInvoice, UnknownStateError } from '../db/invoices';
 import type { ActivityDeps } from './deps';
 
 export function makePreviewInvoices(deps: ActivityDeps) {
@@ -10,7 +10,14 @@ export function makePreviewInvoices(deps: ActivityDeps) {
     const asOf = new Date(input.asOf);
     const results: InvoiceRunResult[] = [];
     for (const invoiceId of input.invoiceIds) {
-      const invoice = await loadInvoice(deps.db, invoiceId, false);
+      const invoice = await loadInvoice(deps.db, invoiceId, false).catch((err: unknown) => {
+        if (err instanceof UnknownStateError) return err;
+        throw err;
+      });
+      if (invoice instanceof UnknownStateError) {
+        results.push({ invoice_id: invoiceId, status: 'skipped', error: `would skip: ${invoice.message}` });
+        continue;
+      }
       if (!invoice || invoice.status !== 'pending' || (invoice.dueDate !== null && !isDue(invoice, asOf))) {
         results.push({ invoice_id: invoiceId, status: 'skipped', error: `would skip: invoice is ${invoice?.status ?? 'missing'} or not due` });
         continue;

@@ -3,16 +3,11 @@
  * Never guesses: an unknown outcome is re-sent with the same key, or looked up.
  */
 import Stripe from 'stripe';
-import {
-  decideFromPaymentIntent, decideFromStripeError, type ChargeDecision,
-} from '../billing/charge-outcome';
+import { decideFromPaymentIntent, decideFromReadError, decideFromStripeError, type ChargeDecision } from '../billing/charge-outcome';
 import { paymentIntentParams, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
 
-/** What a lookup concluded: a decision from the PaymentIntent, or proof that nothing was charged. */
-export type LookupResult = ChargeDecision | { kind: 'no_charge'; message: string };
-
-export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<LookupResult> {
+export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<ChargeDecision> {
   const age = deps.clock().getTime() - attempt.startedAt.getTime();
   if (age > deps.keyRetentionMs) {
     // Stripe may have forgotten the key: a re-send could charge a second time. Look it up instead.
@@ -37,7 +32,7 @@ export async function sendAttempt(deps: ActivityDeps, attempt: StoredChargeAttem
 }
 
 /** Looks the attempt's PaymentIntent up among the customer's (strongly consistent; never Search). */
-export async function findAttemptPaymentIntent(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<LookupResult> {
+export async function findAttemptPaymentIntent(deps: ActivityDeps, attempt: StoredChargeAttempt): Promise<ChargeDecision> {
   const createdAfter = Math.floor(attempt.startedAt.getTime() / 1000) - 300;
   try {
     for await (const intent of deps.stripe.paymentIntents.list({
@@ -48,10 +43,8 @@ export async function findAttemptPaymentIntent(deps: ActivityDeps, attempt: Stor
       if (intent.metadata?.attempt_key === attempt.idempotencyKey) return decideFromPaymentIntent(intent);
     }
   } catch (err) {
-    if (!(err instanceof Stripe.errors.StripeError)) throw err;
-    const decision = decideFromStripeError(err);
     // Only a definite PaymentIntent or a systemic stop may come out of a lookup; otherwise try later.
-    return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `lookup failed: ${err.message}` };
+    return decideFromReadError(err, 'lookup');
   }
   return { kind: 'no_charge', message: 'Stripe answered with a server error and created no PaymentIntent for this attempt' };
 }
@@ -61,8 +54,6 @@ export async function checkSettlement(deps: ActivityDeps, paymentIntentId: strin
   try {
     return decideFromPaymentIntent(await deps.stripe.paymentIntents.retrieve(paymentIntentId));
   } catch (err) {
-    if (!(err instanceof Stripe.errors.StripeError)) throw err;
-    const decision = decideFromStripeError(err);
-    return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `settlement check failed: ${err.message}` };
+    return decideFromReadError(err, 'settlement check');
   }
 }

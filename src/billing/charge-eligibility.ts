@@ -2,11 +2,12 @@
  * Whether an invoice, as stored, can be sent to Stripe at all. Decided before any claim or
  * charge, so bad data gets a recorded outcome and never a wrong charge.
  */
+import type { InvoiceStatus } from './invoice-state';
 import { checkAmount } from './money';
 
 export interface InvoiceForCharge {
   id: number;
-  status: string;
+  status: InvoiceStatus;
   dueDate: Date | null;
   amountCents: unknown;
   currency: unknown;

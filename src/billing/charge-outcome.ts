@@ -1,26 +1,17 @@
 /**
  * Stripe's answer to a charge (a PaymentIntent or an error) → what we do with the invoice.
- * One pure function per input, table-tested in test/billing/charge-outcome.test.ts.
+ * One pure function per input, table-tested in test/billing/charge-outcome.test.ts. Errors are
+ * recognised by the SDK's error classes, with the HTTP status for what no class names.
  */
+import Stripe from 'stripe';
+
+const E = Stripe.errors;
 
 /** The fields of a PaymentIntent the decision needs (a subset of Stripe.PaymentIntent). */
 export interface PaymentIntentView {
   id: string;
   status: string;
   last_payment_error?: { code?: string; decline_code?: string; message?: string } | null;
-}
-
-/** The fields of a stripe-node error the decision needs (duck-typed, so this file stays pure). */
-export interface StripeErrorView {
-  /** The SDK's class name, e.g. 'StripeCardError', 'StripeConnectionError'. */
-  type?: string;
-  /** Stripe's `error.type`, e.g. 'card_error', 'invalid_request_error'. */
-  rawType?: string;
-  statusCode?: number;
-  code?: string;
-  decline_code?: string;
-  message?: string;
-  payment_intent?: PaymentIntentView;
 }
 
 export type ChargeDecision =
@@ -38,7 +29,9 @@ export type ChargeDecision =
    * The account or key is unusable: stop the whole run, fail no invoice. `outcomeUnknown`: an
    * earlier request of the attempt may have charged, so its claim must stay.
    */
-  | { kind: 'systemic'; message: string; outcomeUnknown?: boolean };
+  | { kind: 'systemic'; message: string; outcomeUnknown?: boolean }
+  /** A lookup after a server error proved that no PaymentIntent exists for the attempt. */
+  | { kind: 'no_charge'; message: string };
 
 const AUTHENTICATION_REQUIRED = 'authentication_required';
 
@@ -72,26 +65,26 @@ export function decideFromPaymentIntent(pi: PaymentIntentView): ChargeDecision {
   }
 }
 
-export function decideFromStripeError(err: StripeErrorView): ChargeDecision {
+export function decideFromStripeError(err: Stripe.errors.StripeError): ChargeDecision {
   const status = err.statusCode;
   const message = err.message ?? 'Stripe error without a message';
-  // Classified by HTTP status first, as the SDK does, then by Stripe's error type.
-  if (status === 401 || err.type === 'StripeAuthenticationError') {
+  // Classified by the SDK's class (which it picks from the HTTP status), then by status and code.
+  if (err instanceof E.StripeAuthenticationError || status === 401) {
     return { kind: 'systemic', message: 'Stripe rejected the API key (401): check STRIPE_SECRET_KEY' };
   }
-  if (status === 403 || err.type === 'StripePermissionError') {
+  if (err instanceof E.StripePermissionError || status === 403) {
     return { kind: 'systemic', message: 'the Stripe API key lacks permission to create PaymentIntents (403)' };
   }
-  if (status === 429 || err.type === 'StripeRateLimitError') {
+  if (err instanceof E.StripeRateLimitError || status === 429) {
     return { kind: 'retry', message: `rate limited by Stripe (${err.code ?? '429'})` };
   }
   if (status === 409 || err.code === 'idempotency_key_in_use') {
     return { kind: 'retry', message: 'the same attempt is still in flight at Stripe (409)' };
   }
-  if (err.type === 'StripeConnectionError' || status === undefined) {
+  if (err instanceof E.StripeConnectionError || status === undefined) {
     return { kind: 'retry', message: `no response from Stripe: ${message}` };
   }
-  if (err.type === 'StripeCardError' || err.rawType === 'card_error' || status === 402) {
+  if (err instanceof E.StripeCardError || err.rawType === 'card_error' || status === 402) {
     if (isAuthenticationRequired(err)) {
       return { kind: 'requires_auth', paymentIntentId: err.payment_intent?.id, code: AUTHENTICATION_REQUIRED, message };
     }
@@ -103,17 +96,28 @@ export function decideFromStripeError(err: StripeErrorView): ChargeDecision {
       message,
     };
   }
-  if (status >= 500 || err.type === 'StripeAPIError') {
+  if (err instanceof E.StripeAPIError || status >= 500) {
     return { kind: 'look_up', message: `Stripe returned ${status}: ${message}` };
   }
   if (err.code === 'amount_too_small') {
     return { kind: 'skipped', code: 'amount_too_small', message };
   }
-  if (err.type === 'StripeIdempotencyError' || err.rawType === 'idempotency_error') {
+  if (err instanceof E.StripeIdempotencyError) {
     // The key was already used with other parameters (a release changed how the stored attempt
     // is turned into a request while its outcome was unknown): that earlier request may have
     // charged. Find out, never guess.
     return { kind: 'look_up', message: `Stripe refused the re-send: the key was used with other parameters (${message})` };
   }
   return { kind: 'failed', code: err.code ?? err.rawType ?? 'invalid_request', declineCode: err.decline_code, message };
+}
+
+/**
+ * The one "classify → systemic stops / transient retries" rule for a Stripe call that only
+ * reads (lookups, settlement checks, webhook re-fetches): a systemic stop stays one, any other
+ * Stripe error is tried again later. Anything that is not a Stripe error is not ours to classify.
+ */
+export function decideFromReadError(err: unknown, what: string): Extract<ChargeDecision, { kind: 'systemic' | 'retry' }> {
+  if (!(err instanceof E.StripeError)) throw err;
+  const decision = decideFromStripeError(err);
+  return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `${what} failed: ${err.message}` };
 }

@@ -72,3 +72,25 @@ export function planRetry(facts: FailureFacts, policy: DunningPolicy = DEFAULT_D
 export function cardLimitReached(attemptsOnCardLast30Days: number, policy: DunningPolicy = DEFAULT_DUNNING_POLICY): boolean {
   return attemptsOnCardLast30Days >= policy.maxAttemptsPerCardPer30Days;
 }
+
+/** The dunning columns a failed charge writes, whoever learns of the failure (the charge or a webhook). */
+export interface DunningAfterFailure {
+  nextAttemptAt: Date | null;
+  firstFailedAt: Date;
+  failedPaymentMethodId: string | null;
+  stoppedReason: string | null;
+}
+
+export function dunningAfterFailure(
+  f: { code: string; declineCode?: string | null; firstFailedAt: Date | null; now: Date; chargeAttempts: number; failedPaymentMethodId: string | null },
+  policy: DunningPolicy = DEFAULT_DUNNING_POLICY,
+): DunningAfterFailure {
+  const firstFailedAt = f.firstFailedAt ?? f.now;
+  const plan = planRetry({ code: f.code, declineCode: f.declineCode, firstFailedAt, chargeAttempts: f.chargeAttempts }, policy);
+  return {
+    nextAttemptAt: plan.kind === 'retry_at' ? plan.at : null,
+    firstFailedAt,
+    failedPaymentMethodId: f.failedPaymentMethodId,
+    stoppedReason: plan.kind === 'stop' ? plan.reason : null,
+  };
+}

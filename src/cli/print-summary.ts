@@ -1,5 +1,5 @@
 import { formatMoney } from '../billing/money';
-import { RUN_OUTCOME_STATUSES } from '../billing/invoice-state';
+import { RUN_OUTCOME_STATUSES } from '../billing/run-outcome';
 import type { ChargeRunSummary } from '../workflows/charge-pending-invoices';
 import { table } from './table';
 

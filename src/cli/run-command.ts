@@ -2,7 +2,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import type { TemporalConfig } from '../config';
 import { CHARGE_WORKFLOW_TYPE } from '../shared';
-import type { ChargeRunInput, ChargeRunProgress, ChargeRunSummary } from '../workflows/charge-pending-invoices';
+import { progressQuery, type ChargeRunInput, type ChargeRunSummary } from '../workflows/charge-pending-invoices';
 import { runUrl } from './connect';
 import { formatSummary } from './print-summary';
 
@@ -24,7 +24,7 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
   console.log(`started ${workflowId}\n  ${runUrl(config, workflowId)}`);
   if (!options.wait) return undefined;
 
-  const stopProgress = showProgress(() => handle.query<ChargeRunProgress>('progress'));
+  const stopProgress = showProgress(() => handle.query(progressQuery));
   let summary: ChargeRunSummary;
   try {
     summary = await handle.result();

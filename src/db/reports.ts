@@ -1,6 +1,5 @@
 /** Read-only reporting: invoices by state, with their attempts, next retry and last decline. */
-import type { RowDataPacket } from 'mysql2/promise';
-import type { Db } from './invoices';
+import type { Db, Row } from './sql';
 
 export interface InvoiceReportRow {
   id: number;
@@ -18,7 +17,7 @@ export interface InvoiceReportRow {
 }
 
 export async function listInvoicesForReport(db: Db, q: { statuses: string[]; limit: number }): Promise<InvoiceReportRow[]> {
-  const [rows] = await db.query<RowDataPacket[]>(
+  const [rows] = await db.query<Row[]>(
     `SELECT i.id, i.status, i.amount_cents, i.currency, i.due_date, i.next_attempt_at, i.failure_code, i.decline_code,
             i.dunning_stopped_reason, i.stripe_payment_intent_id,
             COUNT(a.id) AS attempts, COALESCE(SUM(a.is_retry), 0) AS retries, MAX(a.started_at) AS last_attempt_at

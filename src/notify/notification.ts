@@ -3,6 +3,9 @@
  * needs to confirm a payment is never told the payment "failed".
  */
 import { formatMoney } from '../billing/money';
+import type { AuthenticationFacts } from '../billing/authentication';
+
+export type { AuthenticationFacts } from '../billing/authentication';
 
 export type AuthenticationNotificationType =
   | 'invoice.authentication_required'
@@ -26,15 +29,6 @@ export interface AuthenticationNotification {
   created_at: string;
 }
 
-export interface AuthenticationFacts {
-  invoiceId: number;
-  customerId: number | null;
-  stripeCustomerId: string | null;
-  paymentIntentId: string;
-  amountCents: number | null;
-  currency: string;
-  expiresAt: Date | null;
-}
 
 export function buildAuthenticationNotification(
   type: AuthenticationNotificationType, facts: AuthenticationFacts, reminderNumber: number, now: Date,

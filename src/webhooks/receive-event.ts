@@ -3,9 +3,9 @@
  * the answer 200; otherwise 500, and Stripe's redelivery repeats both harmlessly.
  */
 import type Stripe from 'stripe';
-import { SETTLEMENT_EVENT_TYPES } from '../activities/apply-stripe-event';
-import type { Db } from '../db/invoices';
+import type { Db } from '../db/sql';
 import { storeStripeEvent } from '../db/settlements';
+import { SETTLEMENT_EVENT_TYPES } from '../shared';
 import type { StartProcessing } from './start-processing';
 
 export interface ReceiveDeps {

@@ -3,7 +3,7 @@
  * event whose hand-off to Temporal failed and was never redelivered, and a processing run that
  * gave up after its retries. Starting is idempotent: a running workflow is left alone.
  */
-import type { Db } from '../db/invoices';
+import type { Db } from '../db/sql';
 import { listUnprocessedStripeEvents } from '../db/settlements';
 import type { StartProcessing } from './start-processing';
 

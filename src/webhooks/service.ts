@@ -1,7 +1,7 @@
 /** The endpoint wired to a Temporal client: used by the worker and by `npm run webhooks`. */
 import { Client, Connection } from '@temporalio/client';
 import type { TemporalConfig, WebhookEndpointConfig } from '../config';
-import type { Db } from '../db/invoices';
+import type { Db } from '../db/sql';
 import { resumeUnprocessedEvents } from './resume';
 import { startWebhookServer } from './server';
 import { temporalStartProcessing } from './start-processing';

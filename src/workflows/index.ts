@@ -1,3 +1,4 @@
-export { chargePendingInvoices, progressQuery } from './charge-pending-invoices';
+export { chargePendingInvoices } from './charge-pending-invoices';
+export { progressQuery } from './charge-run';
 export { authenticationFollowUp, authenticationSettledSignal } from './authentication-follow-up';
 export { processStripeEvent } from './process-stripe-event';

@@ -7,11 +7,8 @@
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ApplyStripeEventInput, StripeEventResult } from '../activities/apply-stripe-event';
-import { SYSTEMIC_STRIPE_ERROR } from '../shared';
+import { STRIPE_EVENT_NOT_STORED, SYSTEMIC_STRIPE_ERROR } from '../shared';
 import { authenticationFollowUpId, authenticationSettledSignal } from './authentication-follow-up';
-
-/** Written here as well as in the activity (workflow code imports activity modules as types only). */
-const STRIPE_EVENT_NOT_STORED = 'StripeEventNotStored';
 
 // Bounded: about 2 h of retries for a database or Stripe outage. A rejected key or a missing
 // event row cannot heal by retrying. The stored row stays unprocessed if all tries fail, and a

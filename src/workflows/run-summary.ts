@@ -1,5 +1,5 @@
 /** The run's running tally, carried across continue-as-new; pure, so workflow code stays small. */
-import type { InvoiceRunResult, RunOutcomeStatus } from '../billing/invoice-state';
+import type { InvoiceRunResult, RunOutcomeStatus } from '../billing/run-outcome';
 
 export type OutcomeTotals = Record<RunOutcomeStatus, number>;
 

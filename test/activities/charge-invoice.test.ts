@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type ChargeInvoiceInput } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, TRANSIENT_STRIPE_ERROR } from '../../src/shared';
 import { attemptRows, FUTURE, insertCustomer, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
 import { openTestServices, stripeClientFor, type TestServices } from '../support/services';
@@ -16,7 +16,7 @@ describe('chargeInvoice activity (MariaDB + Stripe simulator)', function () {
   const clock = () => new Date(Date.now() + clockOffsetMs);
   const activities = () => createActivities({ db: s.db, stripe: s.stripe, clock });
   const asOf = new Date().toISOString();
-  const input = (invoiceId: number, claimOwner = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimOwner });
+  const input = (invoiceId: number, claimRunId = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimRunId });
   const charge = (i: ChargeInvoiceInput, acts = activities()): Promise<InvoiceRunResult> =>
     new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(acts.chargeInvoice, i);
   const ledgerFor = (invoiceId: number) => s.stack.stripe.ledger().filter((e) => e.metadata.invoice_id === String(invoiceId));

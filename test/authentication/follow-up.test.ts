@@ -4,7 +4,7 @@ import { MockActivityEnvironment, TestWorkflowEnvironment } from '@temporalio/te
 import type { Worker } from '@temporalio/worker';
 import { resolveTemporalTestServer } from '../../dev/stack/tools';
 import { createActivities } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { webhookNotifier } from '../../src/notify/notifier';
 import { authenticationFollowUp, authenticationSettledSignal } from '../../src/workflows';
 import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
@@ -55,7 +55,7 @@ describe('3-D Secure follow-up (time-skipping server, MariaDB, simulator)', func
   async function invoiceNeedingAuthentication(): Promise<{ invoiceId: number; paymentIntentId: string }> {
     const invoiceId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_authenticationRequired'), amountCents: 3000 });
     const result: InvoiceRunResult = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(createActivities({ db: s.db, stripe: s.stripe }).chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: 'charge-run/1' });
+      .run(createActivities({ db: s.db, stripe: s.stripe }).chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimRunId: 'charge-run/1' });
     assert.equal(result.status, 'requires_auth');
     return { invoiceId, paymentIntentId: result.payment_intent_id as string };
   }

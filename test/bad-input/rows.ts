@@ -4,7 +4,7 @@
  */
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { StripeSimulator } from '../../dev/stack/stack';
-import type { RunOutcomeStatus } from '../../src/billing/invoice-state';
+import type { RunOutcomeStatus } from '../../src/billing/run-outcome';
 import type { Pool } from '../../src/db/pool';
 import { FUTURE, insertCustomer, insertInvoice } from '../support/fixtures';
 

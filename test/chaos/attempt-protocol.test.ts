@@ -9,8 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type ChargeInvoiceInput } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
-import { resolveAttempt, startAttemptOnInvoice, withTransaction } from '../../src/db/invoices';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
+import { withTransaction } from '../../src/db/sql';
+import { resolveAttempt, startAttemptOnInvoice } from '../../src/db/transitions';
 import { TRANSIENT_STRIPE_ERROR } from '../../src/shared';
 import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
 import { openTestServices, stripeClientFor, type TestServices } from '../support/services';
@@ -22,7 +23,7 @@ describe('attempt protocol: each rule enforced', function () {
   this.timeout(60_000);
   let s: TestServices;
   const asOf = new Date().toISOString();
-  const input = (invoiceId: number, claimOwner = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimOwner });
+  const input = (invoiceId: number, claimRunId = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimRunId });
   const charge = (i: ChargeInvoiceInput, acts = createActivities({ db: s.db, stripe: s.stripe })): Promise<InvoiceRunResult> =>
     new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(acts.chargeInvoice, i);
   const ledgerFor = (invoiceId: number) => s.stack.stripe.ledger().filter((e) => e.metadata.invoice_id === String(invoiceId));
@@ -118,7 +119,7 @@ describe('attempt protocol: each rule enforced', function () {
     }));
     assert.equal(late, false, 'a late outcome for the same attempt is refused');
     const reclaimed = await withTransaction(s.db, (tx) => startAttemptOnInvoice(tx, {
-      invoiceId, attemptNumber: 2, from: 'pending', to: 'processing', runId: 'run-B/1', now, leaseExpiresAt: now,
+      invoiceId, attemptNumber: 2, from: 'pending', to: 'processing', claimRunId: 'run-B/1', now, leaseExpiresAt: now,
     }));
     assert.equal(reclaimed, false, 'a paid invoice cannot be claimed again');
     assert.equal((await charge(input(invoiceId, 'run-C/1'))).status, 'skipped');

@@ -8,7 +8,7 @@ import { seedInvoices, type SeededInvoice } from '../../dev/chaos/data-set';
 import { checkInvariants } from '../../dev/chaos/invariants';
 import type { RunRecord } from '../../dev/chaos/runs';
 import type { LedgerEntry } from '../../dev/stripe-simulator';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { addResult, emptyTally } from '../../src/workflows/run-summary';
 import { openTestServices, type TestServices } from '../support/services';
 import { STACK_START_TIMEOUT_MS } from '../support/stack';

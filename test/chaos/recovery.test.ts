@@ -10,7 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import type { RowDataPacket } from 'mysql2/promise';
 import { createActivities } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { chargePendingInvoices } from '../../src/workflows';
 import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
 import { openTestServices, stripeClientFor, type TestServices } from '../support/services';
@@ -97,7 +97,7 @@ describe('stuck-attempt recovery (workflow level)', function () {
   it('a retry whose earlier try recorded the outcome but died before reporting it reports that outcome, not "skipped"', async () => {
     const activities = createActivities({ db: s.db, stripe: s.stripe });
     const charge = (invoiceId: number): Promise<InvoiceRunResult> => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: 'run-A/1' });
+      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimRunId: 'run-A/1' });
     const paidId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa'), amountCents: 4_200 });
     const declinedId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_chargeDeclined') });
     const first = await charge(paidId);

@@ -11,7 +11,7 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import { DefaultLogger } from '@temporalio/worker';
 import Stripe from 'stripe';
 import { createActivities, type ChargeInvoiceInput } from '../../src/activities';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, TRANSIENT_STRIPE_ERROR } from '../../src/shared';
 import { chargePendingInvoices } from '../../src/workflows';
 import { attemptRows, insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
@@ -29,7 +29,7 @@ describe('a Stripe key rejected at run time', function () {
   let clockOffsetMs = 0;
   const clock = () => new Date(Date.now() + clockOffsetMs);
   const asOf = new Date().toISOString();
-  const input = (invoiceId: number, claimOwner = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimOwner });
+  const input = (invoiceId: number, claimRunId = 'run-A/1'): ChargeInvoiceInput => ({ invoiceId, asOf, claimRunId });
   const goodActivities = () => createActivities({ db: s.db, stripe: s.stripe, clock });
   const revokedActivities = () => createActivities({ db: s.db, stripe: stripeClientFor(s.stack, REVOKED_KEY), clock });
   const charge = (i: ChargeInvoiceInput, acts: ReturnType<typeof createActivities>): Promise<InvoiceRunResult> =>

@@ -4,7 +4,7 @@ import { DefaultLogger, type Worker } from '@temporalio/worker';
 import Stripe from 'stripe';
 import { createActivities } from '../../src/activities';
 import type { StripeEventResult } from '../../src/activities/apply-stripe-event';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { startWebhookServer, WEBHOOK_PATH, type WebhookServer } from '../../src/webhooks/server';
 import { stripeEventWorkflowId, temporalStartProcessing, type StartProcessing } from '../../src/webhooks/start-processing';
 import { insertInvoice, insertStripeCustomer, invoiceRow } from '../support/fixtures';
@@ -53,7 +53,7 @@ describe('Stripe webhook endpoint: signatures, storage before acting, durable ha
     const invoiceId = await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_authenticationRequired') });
     const activities = createActivities({ db: s.db, stripe: s.stripe });
     const result: InvoiceRunResult = await new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: 'test-run/1' });
+      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimRunId: 'test-run/1' });
     assert.equal(result.status, 'requires_auth');
     const pi = result.payment_intent_id ?? '';
     await s.stripe.paymentIntents.confirm(pi);

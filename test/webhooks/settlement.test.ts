@@ -5,7 +5,7 @@ import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporal
 import { DefaultLogger, type Worker } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { StripeEventResult } from '../../src/activities/apply-stripe-event';
-import type { InvoiceRunResult } from '../../src/billing/invoice-state';
+import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { startWebhookServer, type WebhookServer } from '../../src/webhooks/server';
 import { authenticationFollowUp, authenticationFollowUpId } from '../../src/workflows/authentication-follow-up';
 import { stripeEventWorkflowId, temporalStartProcessing } from '../../src/webhooks/start-processing';
@@ -59,7 +59,7 @@ describe('Stripe webhooks settle invoices (endpoint → Temporal → MariaDB, si
   /** Each call is a charging run of its own (a dunning retry comes from a later run). */
   const charge = (invoiceId: number): Promise<InvoiceRunResult> =>
     new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') })
-      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimOwner: `test-run-${++runs}/1` });
+      .run(activities.chargeInvoice, { invoiceId, asOf: new Date().toISOString(), claimRunId: `test-run-${++runs}/1` });
 
   /** Lets every simulator delivery finish, then every processing workflow. */
   async function settled(): Promise<Map<string, StripeEventResult>> {

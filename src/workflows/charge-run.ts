@@ -1,0 +1,225 @@
+/**
+ * The machinery of a charging run, beside the workflow that reads as the job: the run's state
+ * and options, keyset paging with the next page prefetched, continue-as-new between pages, the
+ * progress query and the summary. No I/O here: listing is an activity.
+ */
+import {
+  ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities, setCurrentDetails, setHandler, upsertMemo, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { InvoiceRunResult } from '../billing/run-outcome';
+import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
+import { emptyTally, type OutcomeTotals, type RunTally } from './run-summary';
+
+export interface ChargeRunInput {
+  /** ISO time; an invoice is due when due_date <= asOf (UTC). Default: when the run started. */
+  asOf?: string;
+  pageSize?: number;
+  /** How many charges are in flight at once. */
+  concurrency?: number;
+  /** List what would be charged or skipped; no Stripe call, no DB write. */
+  dryRun?: boolean;
+  maxResultsInSummary?: number;
+  /** Set by the run itself when it continues as new; not for callers. */
+  carry?: RunCarry;
+}
+
+interface RunCarry {
+  asOf: string;
+  startedAt: string;
+  phase: Phase;
+  cursor: number;
+  tally: RunTally;
+  continuedAsNew: number;
+}
+
+/** What the run lists, in order: expired claims (recovery), due invoices, due dunning retries. */
+export type Phase = 'recover' | 'due' | 'retry';
+const PHASES: readonly Phase[] = ['recover', 'due', 'retry'];
+
+export interface ChargeRunSummary {
+  results: InvoiceRunResult[];
+  resultsTruncated: boolean;
+  totals: OutcomeTotals;
+  /** Charged minor units per currency. */
+  amounts: Record<string, number>;
+  /** Charges sent to Stripe: first attempts and dunning retries. */
+  attempts: { first: number; retries: number };
+  found: number;
+  processed: number;
+  dryRun: boolean;
+  asOf: string;
+  startedAt: string;
+  finishedAt: string;
+  continuedAsNew: number;
+}
+
+export interface ChargeRunProgress {
+  phase: Phase;
+  found: number;
+  processed: number;
+  inFlight: number;
+  totals: OutcomeTotals;
+  dryRun: boolean;
+}
+
+export const progressQuery = defineQuery<ChargeRunProgress>('progress');
+
+export const DEFAULTS = {
+  pageSize: 200,
+  /**
+   * Charges in flight. Stripe's 100/s at ~300 ms per PaymentIntent needs 30, plus the claim,
+   * the record and Temporal's dispatch around each call, which grow when the CPU is busy: 75
+   * holds the rate limit with headroom (BENCHMARKS.md; 50 reached ~90 %).
+   */
+  concurrency: 75,
+  maxResultsInSummary: 1000,
+  /** Stay far below Temporal's 51,200-event limit; the server also suggests continue-as-new. */
+  maxHistoryEvents: 8000,
+} as const;
+
+const { listDueInvoices, listExpiredClaims, listRetryDueInvoices } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+const LIST_PAGE: Record<Phase, (q: { asOf: string; afterId: number; limit: number }) => Promise<InvoiceRef[]>> = {
+  recover: listExpiredClaims,
+  due: listDueInvoices,
+  retry: listRetryDueInvoices,
+};
+
+/** One run's state; carried across continue-as-new as `RunCarry`. */
+export interface ChargeRun {
+  readonly input: ChargeRunInput;
+  readonly pageSize: number;
+  readonly concurrency: number;
+  readonly maxResults: number;
+  readonly dryRun: boolean;
+  readonly asOf: string;
+  readonly startedAt: string;
+  /** `${workflowId}/${runId}`: the run that holds the claims it makes. */
+  readonly claimRunId: string;
+  readonly tally: RunTally;
+  readonly continuedAsNew: number;
+  phase: Phase;
+  cursor: number;
+  inFlight: number;
+  /** Set by the first charge Stripe refused for the account or key: the run stops. */
+  systemicStop?: string;
+}
+
+/** Reads the options (or the carried state) and answers the progress query from then on. */
+export function openRun(input: ChargeRunInput): ChargeRun {
+  const { carry } = input;
+  const info = workflowInfo();
+  const dryRun = input.dryRun === true;
+  const run: ChargeRun = {
+    input,
+    pageSize: positive(input.pageSize, DEFAULTS.pageSize),
+    concurrency: positive(input.concurrency, DEFAULTS.concurrency),
+    maxResults: Math.max(0, input.maxResultsInSummary ?? DEFAULTS.maxResultsInSummary),
+    dryRun,
+    asOf: carry?.asOf ?? (input.asOf ? new Date(input.asOf).toISOString() : new Date().toISOString()),
+    startedAt: carry?.startedAt ?? new Date().toISOString(),
+    claimRunId: `${info.workflowId}/${info.runId}`,
+    tally: carry?.tally ?? emptyTally(),
+    continuedAsNew: carry?.continuedAsNew ?? 0,
+    phase: carry?.phase ?? (dryRun ? 'due' : 'recover'),
+    cursor: carry?.cursor ?? 0,
+    inFlight: 0,
+  };
+  setHandler(progressQuery, () => ({
+    phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,
+  }), { description: 'Invoices found and processed so far, with totals per outcome' });
+  return run;
+}
+
+/**
+ * Lists `phase` page by page from the run's cursor and hands each page to `handle`. The next
+ * page is listed while this one is charged, so charging does not pause at page boundaries
+ * (BENCHMARKS.md). Between pages the run continues as new when its history grows long. A phase
+ * the run (continued as new) has already finished is skipped.
+ */
+export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: InvoiceRef[]) => Promise<void>): Promise<void> {
+  if (PHASES.indexOf(phase) < PHASES.indexOf(run.phase)) return;
+  if (phase !== run.phase) {
+    run.phase = phase;
+    run.cursor = 0;
+  }
+  let prefetched: Promise<InvoiceRef[]> | undefined;
+  try {
+    while (run.systemicStop === undefined) {
+      const page = await (prefetched ?? LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize }));
+      prefetched = undefined;
+      if (page.length === 0) return;
+      run.tally.found += page.length;
+      run.cursor = page[page.length - 1].id;
+      if (!run.dryRun && page.length === run.pageSize) {
+        prefetched = LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize });
+        prefetched.catch(() => undefined); // handled where it is awaited; never an unhandled rejection
+      }
+      await handle(page);
+      setCurrentDetails(progressDetails(run));
+      prefetched = await continueAsNewIfLong(run, prefetched);
+    }
+  } finally {
+    await prefetched?.catch(() => undefined); // left over only when a systemic stop ended the phase
+  }
+}
+
+/** Long history: let every charge finish, then continue as new from the cursor. */
+async function continueAsNewIfLong(run: ChargeRun, prefetched: Promise<InvoiceRef[]> | undefined): Promise<Promise<InvoiceRef[]> | undefined> {
+  const history = workflowInfo();
+  if (!history.continueAsNewSuggested && history.historyLength < DEFAULTS.maxHistoryEvents) return prefetched;
+  // Nothing may be left running: the next run lists that page again from the cursor.
+  await prefetched;
+  await condition(() => run.inFlight === 0);
+  if (run.systemicStop !== undefined) return undefined;
+  log.info('continuing as new', { processed: run.tally.processed, cursor: run.cursor, historyLength: history.historyLength });
+  return continueAsNew<(input: ChargeRunInput) => Promise<ChargeRunSummary>>({
+    ...run.input,
+    carry: { asOf: run.asOf, startedAt: run.startedAt, phase: run.phase, cursor: run.cursor, tally: run.tally, continuedAsNew: run.continuedAsNew + 1 },
+  });
+}
+
+/** Waits for the last charges, then returns the summary, or fails the run after a systemic stop. */
+export async function summarize(run: ChargeRun): Promise<ChargeRunSummary> {
+  await condition(() => run.inFlight === 0);
+  const { tally } = run;
+  upsertMemo({ totals: tally.totals, amounts: tally.amounts });
+  setCurrentDetails(progressDetails(run));
+  if (run.systemicStop !== undefined) {
+    log.error('run stopped: Stripe refused the account or key', { reason: run.systemicStop, processed: tally.processed });
+    throw ApplicationFailure.nonRetryable(
+      `run stopped after ${tally.processed} invoices: ${run.systemicStop}. Unprocessed invoices stay pending; no invoice was marked failed for this.`,
+      SYSTEMIC_STRIPE_ERROR,
+    );
+  }
+  log.info('run finished', { totals: tally.totals, amounts: tally.amounts });
+  return {
+    results: [...tally.results].sort((a, b) => a.invoice_id - b.invoice_id),
+    resultsTruncated: tally.resultsTruncated,
+    totals: tally.totals,
+    amounts: tally.amounts,
+    attempts: tally.attempts,
+    found: tally.found,
+    processed: tally.processed,
+    dryRun: run.dryRun,
+    asOf: run.asOf,
+    startedAt: run.startedAt,
+    finishedAt: new Date().toISOString(),
+    continuedAsNew: run.continuedAsNew,
+  };
+}
+
+function positive(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+function progressDetails(run: ChargeRun): string {
+  const t = run.tally.totals;
+  const doing = { recover: 'recovering expired claims', due: 'charging due invoices', retry: 'retrying failed invoices (dunning)' }[run.phase];
+  return `**${doing}**: ${run.tally.processed}/${run.tally.found} processed · `
+    + `paid ${t.paid} · requires_auth ${t.requires_auth} · failed ${t.failed} · skipped ${t.skipped} · processing ${t.processing}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * The per-page steps of a charging run: charge each invoice in its own activity (at most
+ * `concurrency` at once), start the 3-D Secure follow-up of an invoice that needs it, and the
+ * dry run's preview. No I/O here.
+ */
+import {
+  ActivityFailure, ApplicationFailure, condition, log, ParentClosePolicy, proxyActivities, startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { formatMoney } from '../billing/money';
+import type { InvoiceRunResult } from '../billing/run-outcome';
+import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
+import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
+import type { ChargeRun } from './charge-run';
+import { addResult } from './run-summary';
+
+// SDK timeout (20 s) < start-to-close; ~12 tries with backoff end within minutes, far inside
+// Stripe's 24 h idempotency-key retention, and inside the claim lease that recovery waits for.
+const { chargeInvoice } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: [SYSTEMIC_STRIPE_ERROR],
+  },
+});
+
+const { previewInvoices } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+/** Starts a charge for each invoice of the page, waiting while `concurrency` are in flight. */
+export async function chargeEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
+  for (const invoice of page) {
+    await condition(() => run.inFlight < run.concurrency || run.systemicStop !== undefined);
+    if (run.systemicStop !== undefined) return;
+    run.inFlight += 1;
+    void chargeOne(run, invoice);
+  }
+}
+
+async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
+  try {
+    const result = await chargeInvoice.executeWithOptions({ summary: chargeSummary(invoice) }, [
+      { invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId },
+    ]);
+    addResult(run.tally, result, run.maxResults);
+    if (result.status === 'requires_auth') await followUpAuthentication(result);
+  } catch (err) {
+    if (isSystemic(err)) {
+      run.systemicStop ??= rootMessage(err);
+      return;
+    }
+    // Retries exhausted with the outcome unknown: the claim's lease expires and the next
+    // run's recovery resolves the attempt with its original key. Never guessed here.
+    addResult(run.tally, {
+      invoice_id: invoice.id,
+      status: 'processing',
+      error: `outcome not yet known (${rootMessage(err)}); recovery will resolve it`,
+    }, run.maxResults);
+  } finally {
+    run.inFlight -= 1;
+  }
+}
+
+/** Dry run: what each invoice of the page would get, from reads only. */
+export async function previewEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
+  for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf: run.asOf })) addResult(run.tally, result, run.maxResults);
+}
+
+/** Starts the 3-D Secure follow-up of this attempt; it outlives the run (ABANDON). */
+async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
+  if (!result.payment_intent_id || result.attempt === undefined) return;
+  try {
+    await startChild(authenticationFollowUp, {
+      workflowId: authenticationFollowUpId(result.invoice_id, result.attempt),
+      args: [{ invoiceId: result.invoice_id, paymentIntentId: result.payment_intent_id }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `3-D Secure follow-up for invoice ${result.invoice_id}`,
+    });
+  } catch (err) {
+    // A retried run finds the follow-up of this attempt already going: that is the one we want.
+    // Anything else is logged: the invoice's outcome is recorded either way.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+      log.warn('could not start the 3-D Secure follow-up', { invoiceId: result.invoice_id, error: rootMessage(err) });
+    }
+  }
+}
+
+function chargeSummary(invoice: InvoiceRef): string {
+  const amount = invoice.amountCents === null ? 'no amount' : formatMoney(invoice.amountCents, invoice.currency.toLowerCase());
+  return `charge invoice ${invoice.id} · ${amount}`;
+}
+
+function isSystemic(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === SYSTEMIC_STRIPE_ERROR;
+}
+
+function rootMessage(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
