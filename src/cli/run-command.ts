@@ -2,7 +2,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import cliProgress from 'cli-progress';
 import type { TemporalConfig } from '../config';
 import { CHARGE_WORKFLOW_TYPE } from '../shared';
-import { progressQuery, type ChargeRunInput, type ChargeRunSummary } from '../workflows/charge-pending-invoices';
+import { progressQuery, type ChargeRunInput, type ChargeRunProgress, type ChargeRunSummary } from '../workflows/charge-pending-invoices';
 import { runUrl } from './connect';
 import { formatSummary } from './print-summary';
 

@@ -38,7 +38,7 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): 
 export const int = (v: unknown): number => Number(v);
 export const intOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 export const text = (v: unknown): string => String(v);
-export const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v as string));
+export const textOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : text(v));
 export const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : (v as Date));
 export const date = (v: unknown): Date => v as Date;
 export const flag = (v: unknown): boolean => Number(v) === 1;

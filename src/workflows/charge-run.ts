@@ -161,23 +161,30 @@ export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: I
       }
       await handle(page);
       setCurrentDetails(progressDetails(run));
-      prefetched = await continueAsNewIfLong(run, prefetched);
+      if (historyIsLong()) {
+        // Nothing may be left running: the next run lists that page again from the cursor.
+        await prefetched;
+        prefetched = undefined;
+        await continueAsNewWhenIdle(run);
+        return; // only reached after a systemic stop
+      }
     }
   } finally {
     await prefetched?.catch(() => undefined); // left over only when a systemic stop ended the phase
   }
 }
 
-/** Long history: let every charge finish, then continue as new from the cursor. */
-async function continueAsNewIfLong(run: ChargeRun, prefetched: Promise<InvoiceRef[]> | undefined): Promise<Promise<InvoiceRef[]> | undefined> {
+function historyIsLong(): boolean {
   const history = workflowInfo();
-  if (!history.continueAsNewSuggested && history.historyLength < DEFAULTS.maxHistoryEvents) return prefetched;
-  // Nothing may be left running: the next run lists that page again from the cursor.
-  await prefetched;
+  return history.continueAsNewSuggested || history.historyLength >= DEFAULTS.maxHistoryEvents;
+}
+
+/** Lets every charge finish, then continues as new from the cursor (unless a systemic stop came). */
+async function continueAsNewWhenIdle(run: ChargeRun): Promise<void> {
   await condition(() => run.inFlight === 0);
-  if (run.systemicStop !== undefined) return undefined;
-  log.info('continuing as new', { processed: run.tally.processed, cursor: run.cursor, historyLength: history.historyLength });
-  return continueAsNew<(input: ChargeRunInput) => Promise<ChargeRunSummary>>({
+  if (run.systemicStop !== undefined) return;
+  log.info('continuing as new', { processed: run.tally.processed, cursor: run.cursor, historyLength: workflowInfo().historyLength });
+  await continueAsNew<(input: ChargeRunInput) => Promise<ChargeRunSummary>>({
     ...run.input,
     carry: { asOf: run.asOf, startedAt: run.startedAt, phase: run.phase, cursor: run.cursor, tally: run.tally, continuedAsNew: run.continuedAsNew + 1 },
   });
