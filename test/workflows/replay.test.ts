@@ -5,9 +5,9 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/temporal';
 
-// Recorded from a real demo run (RECORD_HISTORY_FIXTURE=1 npm test -- -g "exactly once").
-// A workflow change that would break executions already running fails this test: guard such
-// changes with patched() instead of re-recording.
+// Recorded from a real demo run (RECORD_HISTORY_FIXTURE=1 npx mocha test/e2e/demo-run.test.ts -g "exactly once").
+// A workflow change that would break executions already running fails this test. From the first
+// release on, follow docs/versioning.md (Worker Versioning for the charging run) instead of re-recording.
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'charge-run-history.json');
 
 describe('workflow determinism: replay of a recorded charging run', function () {
