@@ -21,8 +21,6 @@ import { SETTLEMENT_EVENT_TYPES, STRIPE_EVENT_NOT_STORED, TRANSIENT_STRIPE_ERROR
 import type { ActivityDeps } from './deps';
 import { systemicStripeFailure } from './failures';
 
-export { SETTLEMENT_EVENT_TYPES, STRIPE_EVENT_NOT_STORED } from '../shared';
-
 export interface ApplyStripeEventInput {
   eventId: string;
 }
