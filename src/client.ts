@@ -9,7 +9,8 @@ import { connectClient } from './cli/connect';
 import { formatSummary } from './cli/print-summary';
 import { startRun } from './cli/run-command';
 import {
-  createSchedule, DEFAULT_SCHEDULE_ID, describeSchedule, updateSchedule, type ScheduleFlags,
+  createSchedule, DEFAULT_SCHEDULE_ID, deleteSchedule, describeSchedule, pauseSchedule, triggerSchedule, unpauseSchedule,
+  updateSchedule, type ScheduleFlags,
 } from './cli/schedule-commands';
 import type { ChargeRunInput, ChargeRunSummary } from './workflows/charge-pending-invoices';
 
@@ -123,31 +124,33 @@ withScheduleFlags(schedule.command('update').description('replace the schedule\'
     console.log(await describeSchedule(client, scheduleId()));
   });
 });
-schedule.command('describe').description('show timing, state and recent runs').action(async () => {
-  await withClient(async (client) => console.log(await describeSchedule(client, scheduleId())));
-});
+schedule.command('describe').description('show timing in words, next runs, state and recent runs')
+  .option('--json', 'print the same as JSON, for scripts')
+  .action(async (flags: { json?: boolean }) => {
+    await withClient(async (client) => console.log(await describeSchedule(client, scheduleId(), flags.json === true)));
+  });
 schedule.command('pause').description('stop starting runs').option('--note <text>', 'why').action(async (flags: { note?: string }) => {
   await withClient(async (client) => {
-    await client.schedule.getHandle(scheduleId()).pause(flags.note);
+    await pauseSchedule(client, scheduleId(), flags.note);
     console.log(`schedule ${scheduleId()} paused`);
   });
 });
 schedule.command('unpause').description('start runs again').option('--note <text>', 'why').action(async (flags: { note?: string }) => {
   await withClient(async (client) => {
-    await client.schedule.getHandle(scheduleId()).unpause(flags.note);
+    await unpauseSchedule(client, scheduleId(), flags.note);
     console.log(`schedule ${scheduleId()} unpaused`);
   });
 });
 schedule.command('trigger').description('start a run now (overlap policy applies)').action(async () => {
   await withClient(async (client) => {
-    await client.schedule.getHandle(scheduleId()).trigger();
+    await triggerSchedule(client, scheduleId());
     console.log(`schedule ${scheduleId()} triggered`);
   });
 });
-schedule.command('delete').description('delete the schedule (runs already started continue)').action(async () => {
+schedule.command('delete').description('delete the schedule (runs already started continue); nothing to do if there is none').action(async () => {
   await withClient(async (client) => {
-    await client.schedule.getHandle(scheduleId()).delete();
-    console.log(`schedule ${scheduleId()} deleted`);
+    const deleted = await deleteSchedule(client, scheduleId());
+    console.log(deleted ? `schedule ${scheduleId()} deleted` : `no schedule ${JSON.stringify(scheduleId())}: nothing to delete`);
   });
 });
 

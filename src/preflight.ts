@@ -1,6 +1,7 @@
 /** Start-up checks that turn bad configuration into one clear line each, before any run. */
 import { NativeConnection } from '@temporalio/worker';
 import Stripe from 'stripe';
+import { explainTemporalConnectError } from './temporal-connect-errors';
 
 const TRANSIENT_TRIES = 5;
 
@@ -40,6 +41,6 @@ export async function connectTemporalForWorker(address: string): Promise<NativeC
   try {
     return await NativeConnection.connect({ address });
   } catch (err) {
-    throw new Error(`cannot reach Temporal at ${address}: is the server running? check TEMPORAL_ADDRESS`, { cause: err });
+    throw explainTemporalConnectError(err, address);
   }
 }

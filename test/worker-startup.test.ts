@@ -37,8 +37,15 @@ describe('worker start-up refuses bad configuration with one clear line per prob
     const stack = await getTestStack();
     const noDb = await startWorker({ ...stack.env, MYSQL_URL: 'mysql://root:hunter2@127.0.0.1:1/invoices' });
     assert.equal(noDb.code, 1);
-    assert.match(noDb.output, /cannot reach MySQL at 127\.0\.0\.1:1\/invoices .*check MYSQL_URL/);
+    assert.match(noDb.output, /cannot reach MySQL at 127\.0\.0\.1:1\/invoices \(ECONNREFUSED\): is it running\? check the host and port in MYSQL_URL/);
     assert.ok(!noDb.output.includes('hunter2'));
+
+    const wrongPassword = new URL(stack.env.MYSQL_URL);
+    wrongPassword.password = 'hunter2';
+    const badLogin = await startWorker({ ...stack.env, MYSQL_URL: wrongPassword.toString() });
+    assert.equal(badLogin.code, 1);
+    assert.match(badLogin.output, /refused user "root" \(ER_ACCESS_DENIED_ERROR\): wrong user name or password; fix them in MYSQL_URL/);
+    assert.ok(!badLogin.output.includes('hunter2'));
 
     const badKey = await startWorker({ ...stack.env, STRIPE_SECRET_KEY: 'sk_test_revoked_key_0000' });
     assert.equal(badKey.code, 1);

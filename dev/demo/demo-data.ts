@@ -47,14 +47,24 @@ const INVOICES: DemoInvoice[] = [
   { customer: 'bruno', amountCents: 1500, currency: 'usd', dueInDays: -20, status: 'paid' },
 ];
 
+export interface DemoOptions {
+  /**
+   * Also seed one invoice (bruno, 20.00 USD, Mastercard) that comes due this many minutes after
+   * `now`: the next step README's "Running it" gives after the demo. Not due for a run as of `now`.
+   */
+  comingDueInMinutes?: number;
+}
+
 export interface SeededDemo {
   /** invoice id → what a run should report for it (due invoices only). */
   expected: Map<number, RunOutcomeStatus>;
   /** invoice ids the run must not touch (not due, already paid). */
   untouched: number[];
+  /** The invoice that comes due later (with `comingDueInMinutes`), and when. */
+  comingDue?: { invoiceId: number; dueAt: Date };
 }
 
-export async function seedDemoData(db: Pool, stripe: Stripe, now = new Date()): Promise<SeededDemo> {
+export async function seedDemoData(db: Pool, stripe: Stripe, now = new Date(), options: DemoOptions = {}): Promise<SeededDemo> {
   for (const table of ['payment_attempt', 'invoice', 'customer']) await db.query(`DELETE FROM ${table}`);
   const customerIds = new Map<string, number>();
   for (const c of CUSTOMERS) {
@@ -77,6 +87,14 @@ export async function seedDemoData(db: Pool, stripe: Stripe, now = new Date()): 
     );
     if (inv.expected) seeded.expected.set(res.insertId, inv.expected);
     else seeded.untouched.push(res.insertId);
+  }
+  if (options.comingDueInMinutes !== undefined) {
+    const dueAt = new Date(now.getTime() + options.comingDueInMinutes * 60_000);
+    const [res] = await db.query<ResultSetHeader>(
+      "INSERT INTO invoice (customer_id, status, due_date, amount_cents, currency) VALUES (?, 'pending', ?, 2000, 'usd')",
+      [customerIds.get('bruno'), dueAt],
+    );
+    seeded.comingDue = { invoiceId: res.insertId, dueAt };
   }
   return seeded;
 }

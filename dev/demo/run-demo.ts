@@ -17,6 +17,10 @@ import { chargePendingInvoices } from '../../src/workflows';
 import { isAlive, readState, type StackState } from '../stack/state';
 import { PROJECT_ROOT } from '../stack/tools';
 import { seedDemoData } from './demo-data';
+import { endDemoFollowUps } from './end-follow-ups';
+
+/** The invoice the demo leaves for the reader's own first run (README "Running it"). */
+const COMING_DUE_IN_MINUTES = 1;
 
 const DATA_DIR = path.join(PROJECT_ROOT, '.data');
 
@@ -46,21 +50,26 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const seeded = await seedDemoData(db, stripe);
-    console.log(`demo: seeded 6 customers and ${seeded.expected.size + seeded.untouched.length} invoices (${seeded.expected.size} due)`);
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const ended = await endDemoFollowUps(db, client);
+    if (ended.length > 0) console.log(`demo: ended the previous demo's 3-D Secure follow-ups: ${ended.join(', ')}`);
+    const seededAt = new Date();
+    const seeded = await seedDemoData(db, stripe, seededAt, { comingDueInMinutes: COMING_DUE_IN_MINUTES });
+    const total = seeded.expected.size + seeded.untouched.length + 1;
+    console.log(`demo: seeded 6 customers and ${total} invoices (${seeded.expected.size} due now, 1 due at ${seeded.comingDue?.dueAt.toISOString()})`);
     const worker = await Worker.create({
       connection: await (await import('@temporalio/worker')).NativeConnection.connect({ address: config.temporal.address }),
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('../../src/workflows'),
       activities: createActivities({ db, stripe }),
     });
-    const client = new Client({ connection, namespace: config.temporal.namespace });
     const workflowId = `demo-run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const summary = await worker.runUntil(
       client.workflow.execute(chargePendingInvoices, {
         taskQueue: config.temporal.taskQueue,
         workflowId,
-        args: [{}],
+        // As of seeding, however long the worker took to start: the later invoice is left for you.
+        args: [{ asOf: seededAt.toISOString() }],
         staticSummary: 'Demo charging run',
       }),
     );
@@ -68,6 +77,14 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(summary.results.map(({ invoice_id, status, payment_intent_id, error }) => ({ invoice_id, status, payment_intent_id, error }))));
     console.log(`\nWeb UI for this run: ${runUrl(config.temporal, workflowId)}`);
     console.log('The stack keeps running for the Web UI; stop it with `npm run stack down`.');
+    console.log([
+      '',
+      'Next, in a shell with the export lines that `npm run stack status` prints:',
+      '  npm run worker',
+      `  npm run client -- run --wait        # from ${seeded.comingDue?.dueAt.toISOString()}: charges invoice ${seeded.comingDue?.invoiceId}, which came due after the demo`,
+      '  npm run client -- invoices          # the declines and when dunning retries them',
+      `  npm run client -- run --wait --as-of ${new Date(seededAt.getTime() + 2 * 86_400_000).toISOString()}   # two days on: the dunning retries`,
+    ].join('\n'));
   } finally {
     await connection.close();
     await db.end();

@@ -9,6 +9,18 @@ export { resolveTemporalCli } from './tools';
 
 export type SearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
 
+/**
+ * The custom search attributes the service's workflows may set (registered by the dev stack and the
+ * test server; a cluster registers them once with `temporal operator search-attribute create`):
+ * the invoice of a follow-up or per-invoice workflow, and a charging run's outcome counts and phase.
+ */
+export const INVOICE_SEARCH_ATTRIBUTES = {
+  InvoiceId: 'Keyword',
+  ChargeRunFailed: 'Int',
+  ChargeRunPaid: 'Int',
+  ChargeRunPhase: 'Keyword',
+} as const satisfies Record<string, SearchAttributeType>;
+
 export interface TemporalServerOptions {
   /** gRPC frontend port; a free one when omitted. */
   port?: number;
@@ -25,7 +37,7 @@ export interface TemporalServerOptions {
   logFile?: string;
   /** `--dynamic-config-value KEY=JSON`, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 200 }`. */
   dynamicConfig?: Record<string, unknown>;
-  /** Custom search attributes to register, e.g. `{ InvoiceRunStatus: 'Keyword' }`. */
+  /** Custom search attributes to register; default INVOICE_SEARCH_ATTRIBUTES. */
   searchAttributes?: Record<string, SearchAttributeType>;
   /** Default 90 s: the dev server is quick, but a loaded 2-core box is not. */
   startTimeoutMs?: number;
@@ -66,7 +78,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
+  for (const [name, type] of Object.entries(options.searchAttributes ?? INVOICE_SEARCH_ATTRIBUTES)) {
     args.push('--search-attribute', `${name}=${type}`);
   }
   const proc = new ServiceProcess({ name: 'Temporal', command: resolveTemporalCli(), args, logFile });

@@ -24,7 +24,7 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
   console.log(`started ${workflowId}\n  ${runUrl(config, workflowId)}`);
   if (!options.wait) return undefined;
 
-  const stopProgress = showProgress(() => handle.query(progressQuery));
+  const stopProgress = showProgress(() => handle.query(progressQuery), config.taskQueue);
   let summary: ChargeRunSummary;
   try {
     summary = await handle.result();
@@ -42,24 +42,64 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
   return summary;
 }
 
-/** A live bar on a terminal, a line every few seconds elsewhere; returns a stop function. */
-function showProgress(poll: () => Promise<ChargeRunProgress>): () => void {
+const PHASE_WORDS: Record<ChargeRunProgress['phase'], string> = {
+  recover: 'resolving expired claims',
+  due: 'charging due invoices',
+  retry: 'charging due dunning retries',
+};
+
+/** One line of progress, or what the run is waiting for; exported for tests. */
+export function progressLine(p: ChargeRunProgress | undefined, taskQueue: string): string {
+  if (!p) return `waiting for a worker on task queue "${taskQueue}" to pick up the run`;
+  const phase = p.dryRun ? 'listing what would be charged' : PHASE_WORDS[p.phase];
+  if (p.found === 0) return `${phase} · no invoices found yet`;
+  const t = p.totals;
+  const counts = p.dryRun
+    ? `would charge ${t.would_charge} · skipped ${t.skipped}`
+    : `paid ${t.paid} · failed ${t.failed} · requires_auth ${t.requires_auth} · skipped ${t.skipped}${p.inFlight > 0 ? ` · ${p.inFlight} in flight` : ''}`;
+  return `${phase} · ${counts}`;
+}
+
+/**
+ * A live bar on a terminal, a line every few seconds elsewhere; returns a stop function. The bar
+ * is drawn only once the run has found invoices: a run that finishes before that (or before a
+ * worker answers) draws nothing, instead of a misleading "0/0" at 100 %. Until then a terminal
+ * sees one line saying what the run waits for.
+ */
+function showProgress(poll: () => Promise<ChargeRunProgress>, taskQueue: string): () => void {
   const tty = process.stdout.isTTY === true;
-  const bar = tty ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} invoices · {detail}' }, cliProgress.Presets.shades_classic) : undefined;
-  bar?.start(0, 0, { detail: 'waiting for the worker' });
+  let bar: cliProgress.SingleBar | undefined;
   let stopped = false;
+  let answered = false;
+  let lastLine = '';
+  const startedAt = Date.now();
+  const say = (line: string) => {
+    if (line === lastLine) return;
+    lastLine = line;
+    console.log(line);
+  };
   const tick = async () => {
+    let p: ChargeRunProgress | undefined;
     try {
-      const p = await poll();
-      const detail = `paid ${p.totals.paid} · failed ${p.totals.failed} · requires_auth ${p.totals.requires_auth} · skipped ${p.totals.skipped}`;
-      if (bar) {
-        bar.setTotal(Math.max(p.found, 1));
-        bar.update(p.processed, { detail });
-      } else {
-        console.log(`progress: ${p.processed}/${p.found} · ${detail}`);
-      }
+      p = await poll();
+      answered = true;
     } catch {
       // Not queryable yet (no worker has picked the run up) or already closed.
+      if (answered || Date.now() - startedAt < 2_000) return;
+    }
+    if (stopped) return;
+    const detail = progressLine(p, taskQueue);
+    if (tty && p && p.found > 0) {
+      if (!bar) {
+        bar = new cliProgress.SingleBar({ format: '{bar} {value}/{total} invoices · {detail}' }, cliProgress.Presets.shades_classic);
+        bar.start(p.found, p.processed, { detail });
+      }
+      bar.setTotal(p.found);
+      bar.update(p.processed, { detail });
+    } else if (tty) {
+      say(detail);
+    } else {
+      say(p && p.found > 0 ? `progress: ${p.processed}/${p.found} invoices · ${detail}` : detail);
     }
   };
   const timer = setInterval(() => void tick(), tty ? 500 : 3000);

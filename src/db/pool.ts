@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { explainMysqlError } from './connect-errors';
 
 export type Pool = mysql.Pool;
 
@@ -51,12 +52,6 @@ export async function checkDatabase(pool: Pool): Promise<void> {
   try {
     await pool.query('SELECT 1');
   } catch (err) {
-    const e = err as NodeJS.ErrnoException & { sqlMessage?: string };
-    // Node reports a refused "localhost" (IPv4 and IPv6 tried) as an AggregateError without a message.
-    const message = e.sqlMessage ?? e.message;
-    const reason = !message ? (e.code ?? 'unknown error') : e.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
-    throw new Error(`cannot reach MySQL at ${targets.get(pool) ?? 'the configured host'} (${reason}): is it running? check MYSQL_URL`, {
-      cause: err,
-    });
+    throw explainMysqlError(err, targets.get(pool) ?? 'the configured host');
   }
 }

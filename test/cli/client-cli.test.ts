@@ -26,6 +26,16 @@ describe('client CLI against the real dev server', function () {
     });
     return stdout;
   };
+  /** A command expected to fail: its exit code and stderr. */
+  const cliFails = async (...args: string[]): Promise<{ code: number; stderr: string }> => {
+    try {
+      await cli(...args);
+    } catch (err) {
+      const e = err as { code?: number; stderr?: string };
+      return { code: e.code ?? -1, stderr: e.stderr ?? '' };
+    }
+    throw new Error(`expected "${args.join(' ')}" to fail`);
+  };
 
   before(async function () {
     this.timeout(STACK_START_TIMEOUT_MS);
@@ -53,6 +63,7 @@ describe('client CLI against the real dev server', function () {
   it('run --dry-run --wait prints the summary table and JSON', async () => {
     const out = await cli('run', '--dry-run', '--wait', '--json', '--workflow-id', `${taskQueue}-dry`);
     assert.match(out, /Dry run as of/);
+    assert.doesNotMatch(out, /0\/0|waiting for the worker/, 'a fast run draws no empty progress');
     assert.match(out, /would_charge 7/);
     const json = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as ChargeRunSummary;
     assert.equal(json.totals.would_charge, 7);
@@ -99,5 +110,58 @@ describe('client CLI against the real dev server', function () {
     assert.equal((await env.client.schedule.getHandle(id).describe()).state.paused, true);
     await cli('schedule', '--id', id, 'delete');
     await assert.rejects(env.client.schedule.getHandle(id).describe());
+  });
+
+  it('says once, plainly, that a schedule does not exist, and deletes idempotently', async () => {
+    const id = `${taskQueue}-missing`;
+    for (const command of [['describe'], ['trigger'], ['pause'], ['unpause'], ['update', '--every', '1h']]) {
+      const { code, stderr } = await cliFails('schedule', '--id', id, ...command);
+      assert.equal(code, 1, command.join(' '));
+      assert.equal(stderr.trim(), `error: no schedule "${id}"; create it with: npm run client -- schedule --id "${id}" create --cron "0 6 * * *" --timezone Europe/Berlin`);
+    }
+    assert.equal((await cli('schedule', '--id', id, 'delete')).trim(), `no schedule "${id}": nothing to delete`);
+    await cli('schedule', '--id', id, 'create', '--every', '1h', '--paused');
+    const twice = await cliFails('schedule', '--id', id, 'create', '--every', '1h');
+    assert.match(twice.stderr, /already exists; change it with "schedule update"/);
+    assert.equal((await cli('schedule', '--id', id, 'delete')).trim(), `schedule ${id} deleted`);
+    assert.equal((await cli('schedule', '--id', id, 'delete')).trim(), `no schedule "${id}": nothing to delete`);
+  });
+
+  it('describes a schedule in words, in its own time zone and in UTC, and as JSON', async () => {
+    const id = `${taskQueue}-berlin`;
+    await cli('schedule', '--id', id, 'create', '--cron', '0 6 * * 1-5', '--timezone', 'Europe/Berlin', '--catchup-window', '90m', '--overlap', 'BUFFER_ONE');
+    try {
+      const text = await cli('schedule', '--id', id, 'describe');
+      assert.match(text, /when: +At 06:00, Monday through Friday \(cron 0 6 \* \* 1-5\)/);
+      assert.match(text, /time zone: +Europe\/Berlin/);
+      assert.match(text, /state: +active/);
+      assert.match(text, /catch-up: +1h 30m/);
+      assert.match(text, /overlap: +BUFFER_ONE — one start waits/);
+      assert.doesNotMatch(text, /[{}]|5400000/, 'no raw spec JSON, no milliseconds');
+      const nextRuns = [...text.matchAll(/(\d{4}-\d\d-\d\d) 06:00 (CES?T) +\((\S+)\)/g)];
+      assert.equal(nextRuns.length, 3, text);
+      for (const [, , zone, utc] of nextRuns) {
+        const t = new Date(utc);
+        assert.equal(t.getUTCHours(), zone === 'CET' ? 5 : 4, `${utc} is 06:00 ${zone}`);
+        assert.ok(t.getUTCDay() >= 1 && t.getUTCDay() <= 5, `${utc} is a weekday`);
+      }
+
+      const json = JSON.parse(await cli('schedule', '--id', id, 'describe', '--json')) as {
+        timing: { cron: string }[]; timezone: string; catchupWindowMs: number; nextRuns: { utc: string; local: string }[]; paused: boolean;
+      };
+      assert.equal(json.timing[0].cron, '0 6 * * 1-5');
+      assert.equal(json.timezone, 'Europe/Berlin');
+      assert.equal(json.catchupWindowMs, 5_400_000);
+      assert.deepEqual(json.nextRuns.map((r) => r.utc), nextRuns.map((m) => m[3]));
+
+      await cli('schedule', '--id', id, 'pause', '--note', 'card network maintenance');
+      assert.match(await cli('schedule', '--id', id, 'describe'), /state: +paused — card network maintenance\n/);
+      await cli('schedule', '--id', id, 'unpause');
+      const unpaused = await cli('schedule', '--id', id, 'describe');
+      assert.match(unpaused, /state: +active — unpaused with the invoice-charging CLI\n/);
+      assert.doesNotMatch(unpaused, /"/, 'no stray quote');
+    } finally {
+      await cli('schedule', '--id', id, 'delete');
+    }
   });
 });

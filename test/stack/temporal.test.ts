@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Stack } from '../../dev/stack/stack';
-import { resolveTemporalCli, startTemporalServer, type TemporalServer } from '../../dev/stack/temporal-server';
+import { INVOICE_SEARCH_ATTRIBUTES, resolveTemporalCli, startTemporalServer, type TemporalServer } from '../../dev/stack/temporal-server';
 import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
 
 describe('stack: Temporal and the simulator', function () {
@@ -25,6 +25,20 @@ describe('stack: Temporal and the simulator', function () {
     } finally {
       await connection.close();
     }
+  });
+
+  it('registers the service\'s custom search attributes', async () => {
+    const { stdout } = await promisify(execFile)(resolveTemporalCli(), [
+      'operator', 'search-attribute', 'list', '--address', stack.temporal.address, '--output', 'json',
+    ]);
+    const listed = JSON.parse(stdout) as { customAttributes?: Record<string, string> };
+    const registered = Object.fromEntries(Object.keys(INVOICE_SEARCH_ATTRIBUTES).map((name) => [name, listed.customAttributes?.[name]]));
+    assert.deepEqual(registered, {
+      InvoiceId: 'INDEXED_VALUE_TYPE_KEYWORD',
+      ChargeRunFailed: 'INDEXED_VALUE_TYPE_INT',
+      ChargeRunPaid: 'INDEXED_VALUE_TYPE_INT',
+      ChargeRunPhase: 'INDEXED_VALUE_TYPE_KEYWORD',
+    });
   });
 
   it('answers the temporal CLI', async () => {
