@@ -8,6 +8,7 @@
  *   POST /_sim/customers                         {paymentMethod?, email?, name?, metadata?} → {customerId, paymentMethodId?}
  *   GET  /_sim/events                            every event emitted (whether or not a webhook URL is set)
  *   GET  /_sim/webhooks                          webhook delivery attempts
+ *   POST /_sim/clock/advance                     {ms} moves the simulator clock (idempotency retention, decline caps)
  *   POST /_sim/payment_intents/:id/authenticate  {outcome: 'succeed'|'fail'} completes a pending 3-D Secure
  *   POST /_sim/payment_intents/:id/settle        {outcome: 'succeed'|'fail'} settles a `processing` intent
  */
@@ -79,6 +80,12 @@ export function handleAdmin(core: SimulatorCore, method: string, path: string, r
         return send(res, 200, core.createCustomer(customerInput(body)));
       case 'GET /_sim/events':
         return send(res, 200, core.webhooks.list());
+      case 'POST /_sim/clock/advance': {
+        const ms = body.ms;
+        if (typeof ms !== 'number') throw new Error('ms must be a number');
+        core.advanceClock(ms);
+        return send(res, 200, { now: new Date(core.now()).toISOString() });
+      }
       case 'GET /_sim/webhooks':
         return send(res, 200, core.webhooks.deliveryLog());
       default:

@@ -6,8 +6,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { startStripeSimulator } from './server';
-import { DEFAULT_API_KEY } from './simulator';
-import { FAULT_KINDS, type FaultConfig, type FaultKind, type LatencyConfig, type SimulatorOptions } from './types';
+import { DEFAULT_API_KEY, STRIPE_RATE_LIMITS } from './simulator';
+import { FAULT_KINDS, type FaultConfig, type FaultKind, type LatencyConfig, type RateLimitConfig, type SimulatorOptions } from './types';
 
 function num(name: string, min = 0, max = Number.POSITIVE_INFINITY) {
   return (raw: string): number => {
@@ -32,7 +32,14 @@ interface CliOptions {
   host: string;
   apiKey: string[];
   restrictedKey: string[];
-  rateLimit: number;
+  rateLimit?: number;
+  liveRateLimit?: number;
+  testRateLimit?: number;
+  endpointRateLimit?: number;
+  endpointLimit: string[];
+  retryAfter: boolean;
+  lockTimeoutRate?: number;
+  lockTimeoutWindowMs?: number;
   latency: LatencyConfig['distribution'];
   latencyMs: number;
   latencyMinMs?: number;
@@ -61,7 +68,15 @@ const program = new Command('stripe-sim')
   .option('--host <host>', 'interface to bind', '127.0.0.1')
   .option('--api-key <key>', 'accepted secret key (repeatable)', collect, [])
   .option('--restricted-key <key>', 'key that gets 403 on every endpoint (repeatable)', collect, [])
-  .option('--rate-limit <n>', 'requests per second (token bucket, burst = rate)', num('rate-limit', 0.001), 25)
+  .option('--rate-limit <n>', "legacy: one limit per mode at this rate, no per-endpoint limits (default: Stripe's limits)", num('rate-limit', 0.001))
+  .option('--live-rate-limit <n>', 'global requests/s for live keys (default 100)', num('live-rate-limit', 0.001))
+  .option('--test-rate-limit <n>', 'global requests/s for test keys (default 25)', num('test-rate-limit', 0.001))
+  .option('--endpoint-rate-limit <n>', 'default requests/s per endpoint (default 25)', num('endpoint-rate-limit', 0.001))
+  .option('--no-endpoint-rate-limit', 'no per-endpoint limits')
+  .option('--endpoint-limit <endpoint=n>', "one endpoint's limit, e.g. 'POST /v1/payment_intents=100' (repeatable)", collect, [])
+  .option('--retry-after', 'send Retry-After on rate-limit 429s', false)
+  .option('--lock-timeout-rate <r>', 'chance a contended write for one customer gets 429 lock_timeout', rate('lock-timeout-rate'))
+  .option('--lock-timeout-window-ms <n>', 'writes for one customer this close together contend', num('lock-timeout-window-ms'))
   .option('--latency <distribution>', 'fixed | uniform | normal', 'fixed')
   .option('--latency-ms <n>', 'latency mean', num('latency-ms'), 0)
   .option('--latency-min-ms <n>', 'latency lower bound', num('latency-min-ms'))
@@ -100,13 +115,34 @@ async function main(): Promise<void> {
     ...(o.rateLimit429Rate !== undefined ? { rateLimit429Rate: o.rateLimit429Rate } : {}),
     ...(o.nextFaults !== undefined ? { next: o.nextFaults } : {}),
   };
+  const endpoints: Record<string, number> = { ...STRIPE_RATE_LIMITS.endpoints };
+  for (const spec of o.endpointLimit) {
+    const at = spec.lastIndexOf('=');
+    const value = Number(spec.slice(at + 1));
+    if (at < 0 || !(value > 0)) throw new Error(`--endpoint-limit needs 'METHOD /path=n', got '${spec}'`);
+    endpoints[spec.slice(0, at).trim()] = value;
+  }
+  const rateLimits: Partial<RateLimitConfig> = {
+    endpoints,
+    sendRetryAfter: o.retryAfter,
+    ...(o.liveRateLimit !== undefined ? { livePerSecond: o.liveRateLimit } : {}),
+    ...(o.testRateLimit !== undefined ? { testPerSecond: o.testRateLimit } : {}),
+    ...(o.endpointRateLimit !== undefined ? { endpointPerSecond: o.endpointRateLimit } : {}),
+    // commander turns --no-endpoint-rate-limit into endpointRateLimit === false
+    ...((o.endpointRateLimit as unknown) === false ? { endpointPerSecond: null } : {}),
+  };
   const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
   const options: SimulatorOptions = {
     port: o.port,
     host: o.host,
     apiKeys: o.apiKey.length > 0 ? o.apiKey : [DEFAULT_API_KEY],
     restrictedKeys: o.restrictedKey,
-    rateLimitPerSecond: o.rateLimit,
+    ...(o.rateLimit !== undefined ? { rateLimitPerSecond: o.rateLimit } : {}),
+    rateLimits,
+    lockTimeout: {
+      ...(o.lockTimeoutRate !== undefined ? { probability: o.lockTimeoutRate } : {}),
+      ...(o.lockTimeoutWindowMs !== undefined ? { windowMs: o.lockTimeoutWindowMs } : {}),
+    },
     latency,
     faults,
     strictAttach: o.strictAttach,

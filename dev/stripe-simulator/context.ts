@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { ParamMap } from './form';
 import type { Ledger } from './ledger';
 import type { Store } from './store';
+import type { DeclineCapConfig } from './types';
 
 /** One authenticated /v1 request, as the endpoint handlers see it. */
 export interface ApiRequest {
@@ -12,6 +13,8 @@ export interface ApiRequest {
   params: ParamMap;
   requestId: string;
   idempotencyKey?: string;
+  /** Live or test mode, from the API key. */
+  mode?: 'live' | 'test';
 }
 
 export interface ApiResult {
@@ -44,6 +47,12 @@ export interface Services {
   events: EventSink;
   /** Stripe validates a card when it is attached; see README ("strictAttach"). */
   strictAttach: boolean;
+  /** Stripe's block past the network reattempt cap (current configuration). */
+  declineCaps: () => readonly DeclineCapConfig[];
+  /** The simulator clock (ms). */
+  now: () => number;
+  /** Counts an attempt refused with previously_declined_do_not_retry. */
+  onDeclineCapBlock: () => void;
 }
 
 export function eventRequest(req: ApiRequest | null): EventRequest {

@@ -33,13 +33,26 @@ export function paymentMethodFromToken(services: Services, token: string, custom
 }
 
 /** POST /v1/payment_methods/:id/attach, and the `payment_method` of a new customer. */
-function attach(services: Services, pmId: string, customerId: string, urlObject: boolean): PaymentMethodRecord {
+function attach(services: Services, pmId: string, customerId: string, urlObject: boolean, validate = true): PaymentMethodRecord {
   const fromToken = testPaymentMethod(pmId);
   if (fromToken) {
-    if (services.strictAttach && !fromToken.attachesUnderStrict && fromToken.outcome.kind === 'decline') {
+    if (validate && services.strictAttach && !fromToken.attachesUnderStrict && fromToken.outcome.kind === 'decline') {
       // Stripe validates the card on attach; only pm_card_chargeCustomerFail attaches and then declines.
-      const { code, declineCode, message } = fromToken.outcome;
-      throw new ApiError(402, { type: 'card_error', code, decline_code: declineCode, doc_url: docUrl(code), message }, 'store');
+      const { code, declineCode, message, adviceCode, networkDeclineCode, param } = fromToken.outcome;
+      throw new ApiError(
+        402,
+        {
+          type: 'card_error',
+          code,
+          decline_code: declineCode,
+          doc_url: docUrl(code),
+          message,
+          ...(adviceCode !== null ? { advice_code: adviceCode } : {}),
+          ...(networkDeclineCode !== null ? { network_decline_code: networkDeclineCode } : {}),
+          ...(param !== null ? { param } : {}),
+        },
+        'store',
+      );
     }
     return paymentMethodFromToken(services, pmId, customerId) as PaymentMethodRecord;
   }
@@ -66,6 +79,12 @@ export interface NewCustomer {
   metadata: Record<string, string>;
   paymentMethod?: string;
   defaultPaymentMethod?: string;
+  /**
+   * Simulator seeding (sim.createCustomer, POST /_sim/customers): saves any test card without
+   * Stripe's attach-time validation, so tests get saved cards that decline (as a card that starts
+   * declining after it was saved would).
+   */
+  seeding?: boolean;
 }
 
 /** Creates a customer, attaching `paymentMethod` first so a failure leaves nothing behind. */
@@ -76,7 +95,7 @@ export function createCustomer(services: Services, input: NewCustomer): { custom
     description: input.description ?? null,
     metadata: input.metadata,
   });
-  const pm = input.paymentMethod ? attach(services, input.paymentMethod, customer.id, false) : undefined;
+  const pm = input.paymentMethod ? attach(services, input.paymentMethod, customer.id, false, !input.seeding) : undefined;
   if (input.defaultPaymentMethod !== undefined) {
     // Stripe resolves a token given both as payment_method and as the default to the new pm_….
     const resolved = input.defaultPaymentMethod === input.paymentMethod ? pm?.object.id : input.defaultPaymentMethod;

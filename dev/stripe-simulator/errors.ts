@@ -68,7 +68,7 @@ export function apiError500(): ApiError {
   return new ApiError(500, { type: 'api_error', message: 'An unknown error occurred' }, 'store');
 }
 
-export function rateLimitError(): ApiError {
+export function rateLimitError(headers: Record<string, string> = {}): ApiError {
   return new ApiError(
     429,
     {
@@ -79,6 +79,29 @@ export function rateLimitError(): ApiError {
         'Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits.',
     },
     'dont-store',
+    headers,
+  );
+}
+
+/**
+ * 429 `lock_timeout`: another request held the lock on an object this one needs. Stripe marks it
+ * retryable (`Stripe-Should-Retry: true`, which stripe-node honours); never stored for the key.
+ */
+export function lockTimeoutError(): ApiError {
+  return new ApiError(
+    429,
+    {
+      type: 'invalid_request_error',
+      code: 'lock_timeout',
+      doc_url: docUrl('lock_timeout'),
+      message:
+        'This object cannot be accessed right now because another API request or Stripe process is currently accessing it. ' +
+        'If you see this error intermittently, retry the request. If you see this error frequently and are making multiple ' +
+        'concurrent requests to a single object, make your requests serially or at a lower rate. See ' +
+        'https://stripe.com/docs/rate-limits for more details.',
+    },
+    'dont-store',
+    { 'Stripe-Should-Retry': 'true' },
   );
 }
 

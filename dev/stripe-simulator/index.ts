@@ -6,6 +6,10 @@ export { signatureHeader, API_VERSION } from './webhooks';
 export { maskKey } from './auth';
 export type {
   CreateCustomerInput,
+  DeclineCapConfig,
+  LockTimeoutConfig,
+  RateLimitConfig,
+  SimulatorConfigPatch,
   FaultConfig,
   FaultKind,
   LatencyConfig,
@@ -18,3 +22,5 @@ export type {
   WebhookConfig,
 } from './types';
 export { FAULT_KINDS } from './types';
+export { STRIPE_RATE_LIMITS, DEFAULT_DECLINE_CAPS } from './simulator';
+export { ENDPOINT_NAMES } from './routes';

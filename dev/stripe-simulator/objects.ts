@@ -47,7 +47,7 @@ export function buildCustomer(input: {
 
 /** Same card number, same fingerprint: lets callers detect "the same card" as Stripe allows. */
 function fingerprint(source: TestPaymentMethod): string {
-  return createHash('sha256').update(`${source.brand}:${source.last4}`).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(`${source.brand}:${source.number ?? source.last4}`).digest('base64url').slice(0, 16);
 }
 
 /** A fresh `pm_…` generated from a test token (what Stripe does for `pm_card_visa` and friends). */

@@ -8,7 +8,7 @@ import { ApiError, docUrl } from './errors';
 import { clone, nowUnix, threeDSecureNextAction } from './objects';
 import { stripeId } from './random';
 import type { PaymentIntentRecord, PaymentMethodRecord } from './store';
-import { AUTHENTICATION_REQUIRED } from './test-cards';
+import { AUTHENTICATION_REQUIRED, PREVIOUSLY_DECLINED, type DeclineSignals } from './test-cards';
 
 /** Applies a change and emits the matching event (webhooks). */
 export function transition(
@@ -70,14 +70,25 @@ function decline(
   record: PaymentIntentRecord,
   pm: PaymentMethodRecord,
   req: ApiRequest,
-  d: { code: string; declineCode: string; message: string },
+  d: DeclineSignals,
 ): never {
+  // Sent to the network and declined: counts against the card's reattempt cap.
+  const fingerprint = pm.object.card?.fingerprint;
+  if (d.networkDeclineCode !== null && fingerprint) {
+    const list = services.store.declines.get(fingerprint) ?? [];
+    list.push(services.now());
+    services.store.declines.set(fingerprint, list);
+  }
   const lastPaymentError: Stripe.PaymentIntent.LastPaymentError = {
+    ...(d.adviceCode !== null ? { advice_code: d.adviceCode } : {}),
     charge: stripeId('ch'),
     code: d.code,
     decline_code: d.declineCode,
     doc_url: docUrl(d.code),
     message: d.message,
+    ...(d.networkAdviceCode !== null ? { network_advice_code: d.networkAdviceCode } : {}),
+    ...(d.networkDeclineCode !== null ? { network_decline_code: d.networkDeclineCode } : {}),
+    ...(d.param !== null ? { param: d.param } : {}),
     payment_method: clone(pm.object),
     type: 'card_error',
   };
@@ -99,6 +110,10 @@ export function confirmIntent(
 ): void {
   // A PaymentMethod used without a customer cannot be used again (Stripe's single-use rule).
   if (pm.object.customer === null) pm.consumed = true;
+  if (pastDeclineCap(services, pm, req.mode ?? 'test')) {
+    services.onDeclineCapBlock();
+    return decline(services, record, pm, req, PREVIOUSLY_DECLINED);
+  }
   const outcome = pm.source.outcome;
   switch (outcome.kind) {
     case 'succeed':
@@ -124,6 +139,17 @@ export function confirmIntent(
   }
 }
 
+/** Stripe's block: the card already had the network's maximum of declines within the window. */
+function pastDeclineCap(services: Services, pm: PaymentMethodRecord, mode: 'live' | 'test'): boolean {
+  const card = pm.object.card;
+  if (!card?.fingerprint) return false;
+  const declines = services.store.declines.get(card.fingerprint) ?? [];
+  const now = services.now();
+  return services
+    .declineCaps()
+    .some((cap) => (mode === 'live' || cap.appliesTo === 'all') && cap.network === card.brand && declines.filter((t) => t > now - cap.windowMs).length >= cap.maxDeclines);
+}
+
 export class SimulatorStateError extends Error {}
 
 function pendingRecord(services: Services, id: string, status: Stripe.PaymentIntent.Status): PaymentIntentRecord & { paymentMethod: PaymentMethodRecord } {
@@ -138,6 +164,22 @@ function pendingRecord(services: Services, id: string, status: Stripe.PaymentInt
 /** The customer finished (or failed) the 3-D Secure challenge of a `requires_action` intent. */
 export function completeAuthentication(services: Services, id: string, outcome: 'succeed' | 'fail'): void {
   const record = pendingRecord(services, id, 'requires_action');
+  const source = record.paymentMethod.source.outcome;
+  if (outcome === 'succeed' && source.kind === 'authenticate' && source.afterAuthentication) {
+    // Authenticated, then the issuer declines the charge itself.
+    const d = source.afterAuthentication;
+    return recordFailure(services, record, null, {
+      ...(d.adviceCode !== null ? { advice_code: d.adviceCode } : {}),
+      charge: stripeId('ch'),
+      code: d.code,
+      decline_code: d.declineCode,
+      doc_url: docUrl(d.code),
+      message: d.message,
+      ...(d.networkDeclineCode !== null ? { network_decline_code: d.networkDeclineCode } : {}),
+      payment_method: clone(record.paymentMethod.object),
+      type: 'card_error',
+    });
+  }
   if (outcome === 'succeed') return succeed(services, record, record.paymentMethod, null);
   recordFailure(services, record, null, {
     code: 'payment_intent_authentication_failure',

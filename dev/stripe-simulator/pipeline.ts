@@ -1,17 +1,18 @@
 /**
- * One /v1 request, in Stripe's order: authenticate → route → (fault draw) → rate limit →
- * idempotency → latency → execute → store → respond. Faults hook in where their real-world
+ * One /v1 request, in Stripe's order: authenticate → route → (fault draw) → rate limit (global,
+ * then endpoint) → idempotency → customer lock → latency → execute → store → respond. Faults hook in where their real-world
  * counterpart would happen (see types.ts FaultKind).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authenticate } from './auth';
 import type { ApiRequest } from './context';
-import { ApiError, apiError500, rateLimitError, requestLogUrl, type StripeErrorBody } from './errors';
+import { ApiError, apiError500, lockTimeoutError, rateLimitError, requestLogUrl, type StripeErrorBody } from './errors';
 import { drawFault } from './faults';
 import { canonicalParams, parseForm } from './form';
 import { inUseError, keyLengthError, mismatchError, type IdempotencyEntry, type StoredResponse } from './idempotency';
 import { drawLatency } from './latency';
 import { nowUnix } from './objects';
+import { keyMode } from './rate-limit';
 import { stripeId } from './random';
 import { route } from './routes';
 import type { SimulatorCore } from './simulator';
@@ -103,17 +104,32 @@ export async function handleApiRequest(
 
   try {
     const apiKey = authenticate(req.headers, core.apiKeys, core.restrictedKeys);
-    const handler = route(method, path);
+    const routed = route(method, path);
+    const { endpoint, handler } = routed;
+    stats.requestsByEndpoint[endpoint] = (stats.requestsByEndpoint[endpoint] ?? 0) + 1;
+    const count429 = (code: 'rate_limit' | 'lock_timeout') => {
+      const byCode = (stats.rateLimitedByEndpoint[endpoint] ??= {});
+      byCode[code] = (byCode[code] ?? 0) + 1;
+    };
     fault = drawFault(core.config.faults, method, path, core.prng);
     if (fault === 'resetBefore') return destroy('resetBefore');
+    // Rate limiting runs before the idempotency layer, so a 429 is never stored.
     if (fault === 'rateLimit429') {
       stats.faults.rateLimit429++;
       note.push('rateLimit429');
-    }
-    // Rate limiting runs before the idempotency layer, so a 429 is never stored.
-    if (fault === 'rateLimit429' || !core.bucket.tryTake()) {
       stats.rateLimited++;
+      stats.rateLimitedByScope.fault++;
+      count429('rate_limit');
       throw rateLimitError();
+    }
+    const verdict = core.limiter.tryTake(keyMode(apiKey), endpoint);
+    if (!verdict.ok) {
+      stats.rateLimited++;
+      stats.rateLimitedByScope[verdict.scope]++;
+      count429('rate_limit');
+      note.push(`rate limit (${verdict.scope})`);
+      const retryAfter = core.config.rateLimits.sendRetryAfter && core.config.rateLimitPerSecond === null;
+      throw rateLimitError(retryAfter ? { 'Retry-After': String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) } : {});
     }
     const params = parseForm(method === 'POST' ? rawBody : url.searchParams);
 
@@ -145,26 +161,47 @@ export async function handleApiRequest(
       headers['Original-Request'] = requestId;
     }
 
-    const delay = drawLatency(core.config.latency, core.prng);
-    if (delay > 0) await sleep(delay);
+    // Writes lock the customer they involve for as long as they run (latency included).
+    const lockedCustomer = method === 'POST' ? routed.lockedCustomer(core.services, params) : null;
+    if (lockedCustomer !== null && core.beginCustomerWrite(lockedCustomer) && core.drawLockTimeout()) {
+      core.endCustomerWrite(lockedCustomer);
+      stats.lockTimeouts++;
+      count429('lock_timeout');
+      note.push('lock_timeout');
+      throw lockTimeoutError();
+    }
 
-    const apiReq: ApiRequest = { method, path, params, requestId, ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}) };
     let stored: StoredResponse;
     try {
-      if (fault === 'error500') {
-        stats.faults.error500++;
-        note.push('error500');
-        throw apiError500();
+      const delay = drawLatency(core.config.latency, core.prng);
+      if (delay > 0) await sleep(delay);
+
+      const apiReq: ApiRequest = {
+        method,
+        path,
+        params,
+        requestId,
+        mode: keyMode(apiKey),
+        ...(idemKey !== undefined ? { idempotencyKey: idemKey } : {}),
+      };
+      try {
+        if (fault === 'error500') {
+          stats.faults.error500++;
+          note.push('error500');
+          throw apiError500();
+        }
+        const result = handler(core.services, apiReq);
+        stored = { status: result.status, body: JSON.stringify(result.body, null, 2), headers: {} };
+      } catch (err) {
+        if (err instanceof ApiError && err.storage === 'dont-store') throw err;
+        const apiErr = err instanceof ApiError ? err : apiError500();
+        if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
+        // A stored 500 would be replayed anyway, so Stripe tells clients not to retry it.
+        const extra: Record<string, string> = apiErr.status >= 500 && idemKey !== undefined ? { 'Stripe-Should-Retry': 'false' } : {};
+        stored = { status: apiErr.status, body: errorBody(apiErr, requestId), headers: { ...apiErr.headers, ...extra } };
       }
-      const result = handler(core.services, apiReq);
-      stored = { status: result.status, body: JSON.stringify(result.body, null, 2), headers: {} };
-    } catch (err) {
-      if (err instanceof ApiError && err.storage === 'dont-store') throw err;
-      const apiErr = err instanceof ApiError ? err : apiError500();
-      if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
-      // A stored 500 would be replayed anyway, so Stripe tells clients not to retry it.
-      const extra: Record<string, string> = apiErr.status >= 500 && idemKey !== undefined ? { 'Stripe-Should-Retry': 'false' } : {};
-      stored = { status: apiErr.status, body: errorBody(apiErr, requestId), headers: { ...apiErr.headers, ...extra } };
+    } finally {
+      if (lockedCustomer !== null) core.endCustomerWrite(lockedCustomer);
     }
     if (entry) core.idempotency.commit(entry, stored, fault === 'slowResponse');
     deliver(stored.status, stored.body, stored.headers);

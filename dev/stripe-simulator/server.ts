@@ -92,6 +92,7 @@ export async function startStripeSimulator(options: SimulatorOptions = {}): Prom
     completeAuthentication: (id, outcome) => core.completeAuthentication(id, outcome),
     settleProcessing: (id, outcome) => core.settleProcessing(id, outcome),
     setPaymentMethodBehaviour: (id, token) => core.setPaymentMethodBehaviour(id, token),
+    advanceClock: (ms) => core.advanceClock(ms),
     flushWebhooks: () => core.webhooks.flush(),
   };
 }

@@ -27,6 +27,8 @@ export class Store {
   readonly customers = new Map<string, Stripe.Customer>();
   readonly paymentMethods = new Map<string, PaymentMethodRecord>();
   readonly paymentIntents = new Map<string, PaymentIntentRecord>();
+  /** Declines sent to the network, by card fingerprint (simulator-clock ms), for the decline caps. */
+  readonly declines = new Map<string, number[]>();
   private seq = 0;
 
   nextSeq(): number {
@@ -44,6 +46,7 @@ export class Store {
     this.customers.clear();
     this.paymentMethods.clear();
     this.paymentIntents.clear();
+    this.declines.clear();
     this.seq = 0;
   }
 }

@@ -56,15 +56,82 @@ export interface FaultConfig {
   nextPathPrefix?: string;
 }
 
+/**
+ * Stripe's rate limiters (https://docs.stripe.com/rate-limits): a global limit per account and
+ * mode, and on top of it a limit per named operation (`POST /v1/payment_intents` and
+ * `GET /v1/payment_intents/{id}` are separate endpoints). Every field is optional in a patch.
+ */
+export interface RateLimitConfig {
+  /** Requests per second for `sk_live_…`/`rk_live_…` keys (default 100). */
+  livePerSecond: number;
+  /** Requests per second for test keys (default 25). */
+  testPerSecond: number;
+  /** Default limit of each endpoint, per mode (default 25); null disables per-endpoint limits. */
+  endpointPerSecond: number | null;
+  /**
+   * Per-endpoint overrides by name, e.g. `{'POST /v1/payment_intents': 100}` for an account whose
+   * limit Stripe raised. Default: search 20/s (Stripe's search limit).
+   */
+  endpoints: Record<string, number>;
+  /** Send `Retry-After` (whole seconds until a token is back) on rate-limit 429s (default false: unconfirmed for Stripe). */
+  sendRetryAfter: boolean;
+}
+
+/**
+ * Object-lock contention: a write (POST) that involves a customer while another write for the same
+ * customer is in flight (or began less than `windowMs` ago) is answered 429 `lock_timeout` with
+ * probability `probability`, with `Stripe-Should-Retry: true`. Not stored under the idempotency key.
+ */
+export interface LockTimeoutConfig {
+  /** 0..1; default 0 (overlaps are counted, never refused). */
+  probability: number;
+  /** Default 0: only truly concurrent writes contend. */
+  windowMs: number;
+}
+
+/**
+ * Stripe's own block past the card network's reattempt cap: once a card (fingerprint) of
+ * `network` has `maxDeclines` declines within `windowMs`, further attempts are declined without
+ * reaching the network: `decline_code = previously_declined_do_not_retry`.
+ */
+export interface DeclineCapConfig {
+  /** Card brand the cap applies to (default 'visa'). */
+  network: string;
+  /** Default 15. */
+  maxDeclines: number;
+  /** Default 30 days. */
+  windowMs: number;
+  /**
+   * Which keys it applies to (default 'live'): in a sandbox nothing reaches a card network and every
+   * test of the account shares one test card number, so test keys are only capped with 'all'.
+   */
+  appliesTo?: 'live' | 'all';
+}
+
 /** Settings that can be changed while the simulator runs (configure() and POST /_sim/config). */
 export interface SimulatorRuntimeConfig {
-  rateLimitPerSecond: number;
+  /**
+   * Legacy single-bucket model: when set, one limit per mode at this rate and no per-endpoint
+   * limits (the pre-2026 behaviour, kept for existing callers). null when `rateLimits` is in force.
+   * Setting it replaces `rateLimits`; setting `rateLimits` clears it.
+   */
+  rateLimitPerSecond: number | null;
+  rateLimits: RateLimitConfig;
+  lockTimeout: LockTimeoutConfig;
+  /** Visa's 15 per 30 days by default; [] disables the block. */
+  declineCaps: DeclineCapConfig[];
   latency: LatencyConfig;
   faults: FaultConfig;
   idempotencyRetentionMs: number;
   /** Where signed webhook events are POSTed; null disables delivery. */
   webhook: WebhookConfig | null;
 }
+
+/** A configure() / POST /_sim/config patch: nested rate-limit and lock settings may be partial. */
+export type SimulatorConfigPatch = Omit<Partial<SimulatorRuntimeConfig>, 'rateLimits' | 'lockTimeout'> & {
+  rateLimits?: Partial<RateLimitConfig>;
+  lockTimeout?: Partial<LockTimeoutConfig>;
+};
 
 export interface WebhookConfig {
   url: string;
@@ -97,8 +164,17 @@ export interface SimulatorOptions {
    * saved to a customer and keeps its behaviour.
    */
   strictAttach?: boolean;
-  /** Token bucket refill per second, burst = the same number. Default 25 (Stripe's test-mode limit). */
+  /**
+   * Legacy: one token bucket per mode at this rate (burst = rate) and no per-endpoint limits.
+   * Default unset: Stripe's limits (`rateLimits`).
+   */
   rateLimitPerSecond?: number;
+  /** Default: Stripe's (100/s live, 25/s test, 25/s per endpoint, search 20/s). */
+  rateLimits?: Partial<RateLimitConfig>;
+  /** Default: probability 0. */
+  lockTimeout?: Partial<LockTimeoutConfig>;
+  /** Default: [{network: 'visa', maxDeclines: 15, windowMs: 30 days}]. */
+  declineCaps?: DeclineCapConfig[];
   /** Default: no latency. */
   latency?: LatencyConfig;
   faults?: FaultConfig;
@@ -134,8 +210,24 @@ export interface SimulatorStats {
   faults: Record<FaultKind, number>;
   /** Responses served from the idempotency store. */
   replays: number;
-  /** 429s, from the token bucket or the rateLimit429 fault. */
+  /** 429 `rate_limit`s, from the limiters or the rateLimit429 fault (lock timeouts not included). */
   rateLimited: number;
+  /** Requests that reached a route, by endpoint name (e.g. `POST /v1/payment_intents`). */
+  requestsByEndpoint: Record<string, number>;
+  /** 429s by endpoint name, then by code (`rate_limit`, `lock_timeout`). */
+  rateLimitedByEndpoint: Record<string, Record<string, number>>;
+  /** 429 `rate_limit`s by cause: the global limit, the endpoint limit, or the injected fault. */
+  rateLimitedByScope: { global: number; endpoint: number; fault: number };
+  /** 429 `lock_timeout` answers. */
+  lockTimeouts: number;
+  /** Writes that began while another write for the same customer was in flight (or within the lock window). */
+  customerWriteOverlaps: number;
+  /** The most writes for one customer in flight at once. */
+  maxConcurrentWritesPerCustomer: number;
+  /** Overlapping writes by customer id (customers with none are absent). */
+  overlapsByCustomer: Record<string, number>;
+  /** Attempts refused with `previously_declined_do_not_retry`. */
+  declineCapBlocks: number;
   /** 409 idempotency_key_in_use answers. */
   idempotencyConflicts: number;
   /** 400 idempotency_error answers. */
@@ -156,7 +248,7 @@ export interface StripeSimulator {
   host: string;
   /** Closes the server and every open socket, and cancels held responses. */
   close(): Promise<void>;
-  configure(patch: Partial<SimulatorRuntimeConfig>): void;
+  configure(patch: SimulatorConfigPatch): void;
   /** The current runtime configuration (a copy). */
   config(): SimulatorRuntimeConfig;
   /** Every succeeded charge, oldest first. */
@@ -174,6 +266,8 @@ export interface StripeSimulator {
    * declined for insufficient funds now succeeds): lets tests run dunning schedules.
    */
   setPaymentMethodBehaviour(paymentMethodId: string, token: string): void;
+  /** Moves the simulator clock (idempotency retention, decline caps) forward by `ms`. */
+  advanceClock(ms: number): void;
   /** Resolves when every webhook delivery started so far has finished (tests). */
   flushWebhooks(): Promise<void>;
 }
