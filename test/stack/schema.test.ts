@@ -144,7 +144,7 @@ describe('stack: database', function () {
     const unreachable = createPool('mysql://app:s3cret-pw@127.0.0.1:1/invoices', { connectionLimit: 1 });
     try {
       await assert.rejects(checkDatabase(unreachable), (err: Error) => {
-        assert.match(err.message, /^cannot reach MySQL at 127\.0\.0\.1:1\/invoices \(.*ECONNREFUSED.*\): is it running\? check MYSQL_URL$/);
+        assert.match(err.message, /^cannot reach MySQL at 127\.0\.0\.1:1\/invoices \(.*ECONNREFUSED.*\): is it running\? check the host and port in MYSQL_URL$/);
         assert.doesNotMatch(err.message, /s3cret/);
         return true;
       });
