@@ -24,19 +24,31 @@ export async function countCardAttemptsSince(conn: Db | Tx, paymentMethodId: str
 
 /**
  * Failed invoices due for another attempt: their retry time has come, or the customer now has a
- * different payment method on file than the one that failed.
+ * different payment method on file than the one that failed. The two conditions are separate
+ * branches (an OR across them stops the index (status, next_attempt_at, id) from narrowing by
+ * retry time); the second excludes what the first lists, so UNION ALL lists each invoice once.
+ * The second branch finds ids in the covering index idx_invoice_status_failed_card (migration 003)
+ * and reads invoice rows only for the page. Only exactly 'failed' rows (see EXACT_STATUS in invoices.ts).
  */
 export async function listRetryDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
   const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT i.id, i.amount_cents, i.currency FROM invoice i
-       LEFT JOIN customer c ON c.id = i.customer_id
-      WHERE i.status = 'failed' AND i.id > ?
-        AND (i.next_attempt_at <= ?
-             OR (i.failed_payment_method_id IS NOT NULL
-                 AND c.stripe_payment_method_id IS NOT NULL
-                 AND c.stripe_payment_method_id <> i.failed_payment_method_id))
-      ORDER BY i.id LIMIT ?`,
-    [q.afterId, q.asOf, q.limit],
+    `SELECT id, amount_cents, currency FROM (
+       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+         WHERE i.status = 'failed' AND CAST(i.status AS BINARY) = 'failed'
+           AND i.next_attempt_at <= ? AND i.id > ?
+         ORDER BY i.id LIMIT ?)
+       UNION ALL
+       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+          JOIN (SELECT f.id FROM invoice f
+                  JOIN customer c ON c.id = f.customer_id
+                 WHERE f.status = 'failed' AND CAST(f.status AS BINARY) = 'failed' AND f.id > ?
+                   AND (f.next_attempt_at IS NULL OR f.next_attempt_at > ?)
+                   AND f.failed_payment_method_id IS NOT NULL
+                   AND c.stripe_payment_method_id IS NOT NULL
+                   AND c.stripe_payment_method_id <> f.failed_payment_method_id
+                 ORDER BY f.id LIMIT ?) changed ON changed.id = i.id)
+     ) due ORDER BY id LIMIT ?`,
+    [q.asOf, q.afterId, q.limit, q.afterId, q.asOf, q.limit, q.limit],
   );
   return rows.map((r) => ({ id: Number(r.id), amountCents: r.amount_cents === null ? null : Number(r.amount_cents), currency: String(r.currency) }));
 }

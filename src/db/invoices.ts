@@ -81,17 +81,53 @@ function toRef(row: RowDataPacket): InvoiceRef {
 }
 
 /**
- * Keyset page of due invoices: the index (status, due_date, id) serves it. Invoices without a due
- * date are listed too, so that each run reports them (skipped: no_due_date) instead of never.
+ * Only the service's own states, byte for byte: under a case-insensitive collation `status =
+ * 'pending'` also matches 'PENDING', which the service leaves alone (docs/adoption.md). The
+ * equality still narrows the index range; this only filters within it.
+ */
+const EXACT_STATUS = (column: string, state: 'pending' | 'failed') => `${column} = '${state}' AND CAST(${column} AS BINARY) = '${state}'`;
+
+/**
+ * Keyset page of due invoices in (due_date, id) order, served by the index (status, due_date, id)
+ * as one range that stops after `limit` entries, however many invoices are paid or not yet due.
+ * The cursor stays the last listed id (the workflow's contract): its due_date is looked up by
+ * primary key. Invoices without a due date come first (NULL sorts first in the index), so that
+ * each run reports them (skipped: no_due_date) instead of never.
  */
 export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
-  const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT id, amount_cents, currency FROM invoice
-      WHERE status = 'pending' AND (due_date <= ? OR due_date IS NULL) AND id > ?
-      ORDER BY id LIMIT ?`,
-    [q.asOf, q.afterId, q.limit],
-  );
-  return rows.map(toRef);
+  let after: { dueDate: Date | null; id: number } = { dueDate: null, id: 0 };
+  if (q.afterId > 0) {
+    const [cursor] = await db.query<RowDataPacket[]>('SELECT due_date FROM invoice WHERE id = ?', [q.afterId]);
+    // A cursor row deleted meanwhile: start over; listing an invoice twice is harmless (the claim decides).
+    after = { dueDate: (cursor[0]?.due_date as Date | null | undefined) ?? null, id: cursor[0] ? q.afterId : 0 };
+  }
+  const refs: InvoiceRef[] = [];
+  if (after.dueDate === null) {
+    const [undated] = await db.query<RowDataPacket[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date IS NULL AND id > ?
+        ORDER BY id LIMIT ?`,
+      [after.id, q.limit],
+    );
+    refs.push(...undated.map(toRef));
+    if (refs.length >= q.limit) return refs;
+  }
+  const [dated] = after.dueDate === null
+    ? await db.query<RowDataPacket[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
+        ORDER BY due_date, id LIMIT ?`,
+      [q.asOf, q.limit - refs.length],
+    )
+    : await db.query<RowDataPacket[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
+          AND (due_date > ? OR (due_date = ? AND id > ?))
+        ORDER BY due_date, id LIMIT ?`,
+      [q.asOf, after.dueDate, after.dueDate, after.id, q.limit],
+    );
+  refs.push(...dated.map(toRef));
+  return refs;
 }
 
 /** Invoices whose claim outlived its lease: a run that ended without resolving them. */
