@@ -8,6 +8,7 @@
  * is timed (median and p95 of repeated runs, warm buffer pool) and EXPLAINed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDb } from '../dev/stack/mariadb';
@@ -32,17 +33,6 @@ function stats(samples: number[]): Timing {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   const r = (x: number) => Math.round(x * 1000) / 1000;
   return { medianMs: r(at(0.5)), p95Ms: r(at(0.95)), runs: samples.length };
-}
-
-async function time(fn: () => Promise<unknown>, repeat = REPEAT): Promise<Timing> {
-  for (let i = 0; i < 3; i += 1) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < repeat; i += 1) {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  return stats(samples);
 }
 
 async function explain(db: Pool, sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
@@ -155,15 +145,18 @@ async function inRolledBackTx(db: Pool, work: (tx: Tx) => Promise<void>): Promis
   }
 }
 
-async function measure(db: Pool, invoices: number, now: Date, withOld: boolean): Promise<QueryResult[]> {
+interface BenchQuery {
+  name: string;
+  /** Returns the rows it got, and its own duration when only part of it is the measured work. */
+  run: () => Promise<{ rows: number; ms?: number }>;
+  explainSql?: string;
+  explainParams: unknown[];
+  repeat?: number;
+}
+
+/** The measured queries on one scale, with their inputs prepared (cursors, due invoice ids). */
+async function buildQueries(db: Pool, invoices: number, now: Date): Promise<{ queries: BenchQuery[]; walk: { rows: number; pages: number; ms: number } }> {
   const asOf = now;
-  const results: QueryResult[] = [];
-  const add = async (name: string, fn: () => Promise<number>, sql: string | undefined, params: unknown[], repeat?: number) => {
-    let rows = 0;
-    const timing = await time(async () => { rows = await fn(); }, repeat);
-    results.push({ name, timing, rows, explain: sql ? await explain(db, sql, params) : [] });
-    log(`  ${name}: median ${timing.medianMs} ms, p95 ${timing.p95Ms} ms (${rows} rows)`);
-  };
   // Walk every due page once (the run's listing), then time the first and a middle page.
   const cursors: number[] = [0];
   let walked = 0;
@@ -174,67 +167,82 @@ async function measure(db: Pool, invoices: number, now: Date, withOld: boolean):
     if (page.length < PAGE) break;
     cursors.push(page[page.length - 1].id);
   }
-  const walkMs = Date.now() - walkStart;
-  const pages = cursors.length;
-  log(`  listed ${walked} due invoices in ${pages} pages, ${walkMs} ms (${(walkMs / pages).toFixed(2)} ms/page)`);
+  const walk = { rows: walked, pages: cursors.length, ms: Date.now() - walkStart };
+  log(`  ${invoices}: listed ${walked} due invoices in ${walk.pages} pages, ${walk.ms} ms`);
   const middle = cursors[Math.floor(cursors.length / 2)];
   const [[mid]] = await db.query<RowDataPacket[]>('SELECT due_date FROM invoice WHERE id = ?', [middle]);
-  await add('due page: first', async () => (await listDueInvoices(db, { asOf, afterId: 0, limit: PAGE })).length,
-    NEW_DUE_FIRST, [asOf, PAGE]);
-  await add('due page: undated (first statement of the first page)', async () => {
-    const [r] = await db.query<RowDataPacket[]>(NEW_DUE_UNDATED, [0, PAGE]);
-    return r.length;
-  }, NEW_DUE_UNDATED, [0, PAGE]);
-  await add('due page: middle', async () => (await listDueInvoices(db, { asOf, afterId: middle, limit: PAGE })).length,
-    NEW_DUE_NEXT, [asOf, mid?.due_date ?? asOf, mid?.due_date ?? asOf, middle, PAGE]);
-  if (withOld) {
-    await add('OLD due page: first (before this change)', async () => {
-      const [r] = await db.query<RowDataPacket[]>(OLD_DUE, [asOf, 0, PAGE]);
-      return r.length;
-    }, OLD_DUE, [asOf, 0, PAGE], 3);
-  }
-  // Claim and record: a different due invoice each time, rolled back (the data stays as filled).
   const [dueRows] = await db.query<RowDataPacket[]>(NEW_DUE_FIRST, [asOf, REPEAT + 10]);
   const dueIds = dueRows.map((r) => Number(r.id));
-  let k = 0;
-  await add('claim transaction (begin-attempt statements)', async () => {
-    const id = dueIds[k % dueIds.length];
-    k += 1;
-    await inRolledBackTx(db, (tx) => claimStatements(tx, id, now));
-    return 1;
-  }, 'SELECT id FROM invoice WHERE id = ? FOR UPDATE', [dueIds[0]]);
-  const recordSamples: number[] = [];
-  for (let i = 0; i < REPEAT + 3; i += 1) {
-    const id = dueIds[i % dueIds.length];
-    await inRolledBackTx(db, async (tx) => {
-      await claimStatements(tx, id, now);
-      const t0 = process.hrtime.bigint();
-      const ok = await resolveAttempt(tx, {
-        invoiceId: id, attemptNumber: 1, outcome: 'paid', invoiceStatus: 'paid', paymentIntentId: `pi_bench_${id}`, now,
+  let claimK = 0;
+  let recordK = 0;
+  const rowsOf = async (sql: string, params: unknown[]) => ({ rows: (await db.query<RowDataPacket[]>(sql, params))[0].length });
+  const queries: BenchQuery[] = [
+    { name: 'due page: first', run: async () => ({ rows: (await listDueInvoices(db, { asOf, afterId: 0, limit: PAGE })).length }),
+      explainSql: NEW_DUE_FIRST, explainParams: [asOf, PAGE] },
+    { name: 'due page: undated part', run: () => rowsOf(NEW_DUE_UNDATED, [0, PAGE]), explainSql: NEW_DUE_UNDATED, explainParams: [0, PAGE] },
+    { name: 'due page: middle', run: async () => ({ rows: (await listDueInvoices(db, { asOf, afterId: middle, limit: PAGE })).length }),
+      explainSql: NEW_DUE_NEXT, explainParams: [asOf, mid?.due_date ?? asOf, mid?.due_date ?? asOf, middle, PAGE] },
+    { name: 'OLD due page: first (before this change)', run: () => rowsOf(OLD_DUE, [asOf, 0, PAGE]), explainSql: OLD_DUE, explainParams: [asOf, 0, PAGE], repeat: 3 },
+    // Claim and record: a different due invoice each time, rolled back (the data stays as filled).
+    { name: 'claim transaction (begin-attempt statements)', run: async () => {
+      const id = dueIds[claimK++ % dueIds.length];
+      await inRolledBackTx(db, (tx) => claimStatements(tx, id, now));
+      return { rows: 1 };
+    }, explainSql: 'SELECT id FROM invoice WHERE id = ? FOR UPDATE', explainParams: [dueIds[0]] },
+    { name: 'record transaction (resolveAttempt)', run: async () => {
+      const id = dueIds[recordK++ % dueIds.length];
+      let ms = 0;
+      await inRolledBackTx(db, async (tx) => {
+        await claimStatements(tx, id, now);
+        const t0 = process.hrtime.bigint();
+        const ok = await resolveAttempt(tx, { invoiceId: id, attemptNumber: 1, outcome: 'paid', invoiceStatus: 'paid', paymentIntentId: `pi_bench_${id}`, now });
+        ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (!ok) throw new Error(`record of ${id} did not apply`);
       });
-      if (i >= 3) recordSamples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (!ok) throw new Error(`record of ${id} did not apply`);
-    });
-  }
-  const recordTiming = stats(recordSamples);
-  results.push({ name: 'record transaction (resolveAttempt: invoice + attempt updates)', timing: recordTiming, rows: 1, explain: await explain(db, "UPDATE invoice SET status = 'paid' WHERE id = ? AND status = 'processing' AND attempt_count = ?", [dueIds[0], 1]) });
-  log(`  record transaction: median ${recordTiming.medianMs} ms, p95 ${recordTiming.p95Ms} ms`);
-  await add('dunning list: first page', async () => (await listRetryDueInvoices(db, { asOf, afterId: 0, limit: PAGE })).length,
-    NEW_RETRY, [asOf, 0, PAGE, 0, asOf, PAGE, PAGE]);
-  if (withOld) {
-    await add('OLD dunning list: first page (before this change)', async () => {
-      const [r] = await db.query<RowDataPacket[]>(OLD_RETRY, [0, asOf, PAGE]);
-      return r.length;
-    }, OLD_RETRY, [0, asOf, PAGE], 3);
-  }
-  await add('recovery list: first page', async () => (await listExpiredClaims(db, { now: asOf, afterId: 0, limit: PAGE })).length,
-    RECOVERY, [asOf, 0, PAGE]);
+      return { rows: 1, ms };
+    }, explainSql: "UPDATE invoice SET status = 'paid' WHERE id = ? AND status = 'processing' AND attempt_count = ?", explainParams: [dueIds[0], 1] },
+    { name: 'dunning list: first page', run: async () => ({ rows: (await listRetryDueInvoices(db, { asOf, afterId: 0, limit: PAGE })).length }),
+      explainSql: NEW_RETRY, explainParams: [asOf, 0, PAGE, 0, asOf, PAGE, PAGE] },
+    { name: 'OLD dunning list: first page (before this change)', run: () => rowsOf(OLD_RETRY, [0, asOf, PAGE]), explainSql: OLD_RETRY, explainParams: [0, asOf, PAGE], repeat: 3 },
+    { name: 'recovery list: first page', run: async () => ({ rows: (await listExpiredClaims(db, { now: asOf, afterId: 0, limit: PAGE })).length }),
+      explainSql: RECOVERY, explainParams: [asOf, 0, PAGE] },
+  ];
   const [[counts]] = await db.query<RowDataPacket[]>(
     "SELECT COUNT(*) AS total, SUM(status = 'pending') AS pending, SUM(status = 'failed') AS failed FROM invoice",
   );
   log(`  data: ${counts.total} invoices, ${counts.pending} pending, ${counts.failed} failed; ${walked} due (shape ${JSON.stringify(fillShape(invoices))})`);
-  results.push({ name: 'due listing: whole walk (all pages)', timing: { medianMs: walkMs, p95Ms: walkMs, runs: 1 }, rows: walked, explain: [] });
-  return results;
+  return { queries, walk };
+}
+
+/**
+ * Times each query on both scales in alternation (small, big, small, big, …), so that the load of a
+ * shared machine falls on both sides of each ratio alike; three warm-up calls each first.
+ */
+async function measureInterleaved(
+  scales: Array<{ name: string; db: Pool; queries: BenchQuery[] }>,
+): Promise<Map<string, QueryResult[]>> {
+  const out = new Map<string, QueryResult[]>(scales.map((s) => [s.name, []]));
+  const names = scales[0].queries.map((q) => q.name);
+  for (const name of names) {
+    const perScale = scales.map((s) => ({ scale: s, q: s.queries.find((x) => x.name === name) as BenchQuery, samples: [] as number[], rows: 0 }));
+    const repeat = perScale[0].q.repeat ?? REPEAT;
+    for (let i = 0; i < repeat + 3; i += 1) {
+      for (const p of perScale) {
+        const t0 = process.hrtime.bigint();
+        const r = await p.q.run();
+        const ms = r.ms ?? Number(process.hrtime.bigint() - t0) / 1e6;
+        p.rows = r.rows;
+        if (i >= 3 || repeat < 5) p.samples.push(ms);
+      }
+    }
+    for (const p of perScale) {
+      const timing = stats(p.samples);
+      const plan = p.q.explainSql ? await explain(p.scale.db, p.q.explainSql, p.q.explainParams) : [];
+      out.get(p.scale.name)?.push({ name, timing, rows: p.rows, explain: plan });
+      log(`  ${p.scale.name} ${name}: median ${timing.medianMs} ms, p95 ${timing.p95Ms} ms (${p.rows} rows)`);
+    }
+  }
+  return out;
 }
 
 /** Adoption of a 1 M-row business table while a client inserts rows with the original columns. */
@@ -303,18 +311,22 @@ export async function runDbScale(options: { keepData: boolean }): Promise<void> 
   const root = path.join(__dirname, '..', '.data', 'bench-db-scale');
   mkdirSync(root, { recursive: true });
   const server = await startMariaDb({ dataDir: path.join(root, 'mysql'), database: 'scale_100k', startTimeoutMs: 300_000 });
-  const report: Record<string, unknown> = { startedAt: new Date().toISOString(), server: '', repeat: REPEAT, pageSize: PAGE, scales: {} };
+  const report: Record<string, unknown> = { startedAt: new Date().toISOString(), server: '', repeat: REPEAT, pageSize: PAGE, loadAverageAtStart: os.loadavg().map((l) => l.toFixed(2)).join(' '), scales: {} };
   try {
     const c = await mysql.createConnection({ uri: server.url });
     const [[v]] = await c.query<RowDataPacket[]>('SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp');
     report.server = `${String(v.v)}, innodb_buffer_pool_size ${Number(v.bp) / 2 ** 20} MB`;
     await c.end();
     const scales: Record<string, unknown> = {};
+    const prepared: Array<{ name: string; db: Pool; queries: BenchQuery[]; info: Record<string, unknown> }> = [];
     for (const [name, invoices] of [['100k', 100_000], ['10m', 10_000_000]] as const) {
       const p = await prepare(server, `scale_${name}`, invoices);
-      log(`▶ ${name}: ${invoices.toLocaleString('en')} invoices`);
-      const results = await measure(p.db, invoices, p.now, true);
-      scales[name] = { invoices, fillSeconds: p.fill, adoptSeconds: p.adoptSeconds, results };
+      const { queries, walk } = await buildQueries(p.db, invoices, p.now);
+      prepared.push({ name, db: p.db, queries, info: { invoices, fillSeconds: p.fill, adoptSeconds: p.adoptSeconds, dueWalk: walk } });
+    }
+    const measured = await measureInterleaved(prepared);
+    for (const p of prepared) {
+      scales[p.name] = { ...p.info, results: measured.get(p.name) };
       await p.db.end();
     }
     report.scales = scales;
@@ -329,7 +341,7 @@ export async function runDbScale(options: { keepData: boolean }): Promise<void> 
       const keys = b.explain.map((e) => `${String(e.table)}:${String(e.key)}/${String(e.type)}`).join(', ');
       log(`| ${b.name} | ${s?.timing.medianMs ?? '?'} | ${b.timing.medianMs} | ${ratio} | ${b.timing.p95Ms} | ${keys} |`);
     }
-    report.adoptionUnderLoad = await adoptUnderLoad(server);
+    if (!process.env.DB_SCALE_SKIP_ADOPT_UNDER_LOAD) report.adoptionUnderLoad = await adoptUnderLoad(server);
     if (!options.keepData) {
       const c2 = await mysql.createConnection({ uri: server.url });
       await c2.query('DROP DATABASE IF EXISTS scale_1m_adopt');
@@ -341,6 +353,7 @@ export async function runDbScale(options: { keepData: boolean }): Promise<void> 
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${String(report.startedAt).replace(/[:.]/g, '-')}-db-scale.json`);
+  report.loadAverageAtEnd = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   log(`results: ${path.relative(process.cwd(), file)}`);
   log(`data kept in ${root} (delete it to refill: rm -rf .data/bench-db-scale)`);
