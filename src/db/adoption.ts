@@ -386,13 +386,14 @@ export async function planAdoption(conn: Connection): Promise<AdoptionPlan> {
   }
   if (problems.length > 0) throw new AdoptionRefused(problems);
 
-  if (status && isCaseInsensitive(status)) {
+  // An ENUM stores its own members' spelling, so only a string status can hold 'PENDING' next to 'pending'.
+  if (status && status.dataType !== 'enum' && isCaseInsensitive(status)) {
     const [[row]] = await conn.query<RowDataPacket[]>(
       `SELECT COUNT(*) AS n FROM invoice WHERE status IN (?) AND CAST(status AS BINARY) NOT IN (?)`,
       [[...SERVICE_STATES], [...SERVICE_STATES]],
     );
     const n = Number(row?.n ?? 0);
-    warnings.push(
+    if (n > 0) warnings.push(
       `invoice.status has a case-insensitive collation (${status.collation}): only exactly lowercase states are the service's; `
       + `${n} row(s) differ only in case (e.g. 'PENDING') and are never charged or changed — normalise them to lowercase if they are meant to be charged`,
     );

@@ -191,7 +191,7 @@ if (require.main === module) {
       console.log(`-- server ${plan.server}; ${plan.mode === 'adopt' ? 'adopting existing tables' : plan.mode}`);
       for (const warning of plan.warnings) console.log(`-- warning: ${warning}`);
       if (plan.statements.length === 0) console.log('-- nothing to do: the schema is up to date');
-      for (const statement of plan.statements) console.log(`${statement};\n`);
+      for (const statement of plan.statements) console.log(`${statement.replace(/;\s*$/, '')};\n`);
       console.log('-- plan only: nothing was changed');
     })
     : migrate(url, { log: (m) => console.log(m) }).then((applied) => {
