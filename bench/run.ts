@@ -5,6 +5,7 @@
  *   npm run bench                       the standard suite (300 ms / 100/s and zero latency)
  *   npm run bench -- --quick            the same at small N, for development
  *   npm run bench -- --scale            10k vs 100k invoices (zero latency, 1000/s): memory and continue-as-new
+ *   npm run bench -- --db-scale         a business database of 100k vs 10M invoices: adoption and query latency (bench/db-scale.ts)
  *   npm run bench -- --only wf-300      some scenarios of the chosen suite (comma separated)
  *   npm run bench -- --concurrency 60 --page-size 200 --slots 100 --db-pool 20   override the tuning
  *
@@ -18,6 +19,7 @@ import { Command } from 'commander';
 import { createPool } from '../src/db/pool';
 import { DEFAULTS } from '../src/workflows/charge-pending-invoices';
 import { formatTable } from './report';
+import { runDbScale } from './db-scale';
 import { startBenchStack } from './stack';
 import { compileWorkers, workerNodeFlags } from './worker-process';
 import { startTemporalServer, type TemporalServer } from '../dev/stack/temporal-server';
@@ -25,6 +27,7 @@ import { failedResult, openContext, runScenario, type BenchContext, type Scenari
 
 interface Options {
   quick: boolean;
+  dbScale: boolean;
   scale: boolean;
   only?: string;
   n?: number;
@@ -47,6 +50,7 @@ const int = (v: string) => {
 const program = new Command('bench')
   .option('--quick', 'small N, for development', false)
   .option('--scale', '10k vs 100k invoices at zero latency (1000/s): continue-as-new and memory', false)
+  .option('--db-scale', 'the queries on 100k vs 10M invoices, adoption of a 1M-row table under inserts (keeps .data/bench-db-scale)', false)
   .option('--only <names>', 'run only these scenarios (comma separated)')
   .option('--n <n>', 'invoices per workflow scenario', int)
   .option('--concurrency <n>', 'charges in flight per run', int)
@@ -120,6 +124,7 @@ function machine(): Record<string, string | number> {
 
 async function main(): Promise<void> {
   const o = program.parse().opts<Options>();
+  if (o.dbScale) return runDbScale({ keepData: o.keep });
   const { suite, specs: all } = plan(o);
   const only = o.only?.split(',').map((s) => s.trim());
   const specs = only ? all.filter((s) => only.includes(s.name)) : all;

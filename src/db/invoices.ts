@@ -45,17 +45,53 @@ function toRef(row: Row): InvoiceRef {
 }
 
 /**
- * Keyset page of due invoices: the index (status, due_date, id) serves it. Invoices without a due
- * date are listed too, so that each run reports them (skipped: no_due_date) instead of never.
+ * Only the service's own states, byte for byte: under a case-insensitive collation `status =
+ * 'pending'` also matches 'PENDING', which the service leaves alone (docs/adoption.md). The
+ * equality still narrows the index range; this only filters within it.
+ */
+const EXACT_STATUS = (column: string, state: 'pending' | 'failed') => `${column} = '${state}' AND CAST(${column} AS BINARY) = '${state}'`;
+
+/**
+ * Keyset page of due invoices in (due_date, id) order, served by the index (status, due_date, id)
+ * as one range that stops after `limit` entries, however many invoices are paid or not yet due.
+ * The cursor stays the last listed id (the workflow's contract): its due_date is looked up by
+ * primary key. Invoices without a due date come first (NULL sorts first in the index), so that
+ * each run reports them (skipped: no_due_date) instead of never.
  */
 export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
-  const [rows] = await db.query<Row[]>(
-    `SELECT id, amount_cents, currency FROM invoice
-      WHERE status = 'pending' AND (due_date <= ? OR due_date IS NULL) AND id > ?
-      ORDER BY id LIMIT ?`,
-    [q.asOf, q.afterId, q.limit],
-  );
-  return rows.map(toRef);
+  let after: { dueDate: Date | null; id: number } = { dueDate: null, id: 0 };
+  if (q.afterId > 0) {
+    const [cursor] = await db.query<Row[]>('SELECT due_date FROM invoice WHERE id = ?', [q.afterId]);
+    // A cursor row deleted meanwhile: start over; listing an invoice twice is harmless (the claim decides).
+    after = { dueDate: cursor[0] ? dateOrNull(cursor[0].due_date) : null, id: cursor[0] ? q.afterId : 0 };
+  }
+  const refs: InvoiceRef[] = [];
+  if (after.dueDate === null) {
+    const [undated] = await db.query<Row[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date IS NULL AND id > ?
+        ORDER BY id LIMIT ?`,
+      [after.id, q.limit],
+    );
+    refs.push(...undated.map(toRef));
+    if (refs.length >= q.limit) return refs;
+  }
+  const [dated] = after.dueDate === null
+    ? await db.query<Row[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
+        ORDER BY due_date, id LIMIT ?`,
+      [q.asOf, q.limit - refs.length],
+    )
+    : await db.query<Row[]>(
+      `SELECT id, amount_cents, currency FROM invoice
+        WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
+          AND (due_date > ? OR (due_date = ? AND id > ?))
+        ORDER BY due_date, id LIMIT ?`,
+      [q.asOf, after.dueDate, after.dueDate, after.id, q.limit],
+    );
+  refs.push(...dated.map(toRef));
+  return refs;
 }
 
 /** Invoices whose claim outlived its lease: a run that ended without resolving them. */
@@ -74,16 +110,27 @@ export async function listExpiredClaims(db: Db, q: { now: Date; afterId: number;
  * different payment method on file than the one that failed.
  */
 export async function listRetryDueInvoices(db: Db, q: { asOf: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
+  // Two branches, not an OR: the OR stops the index (status, next_attempt_at, id) from narrowing
+  // by retry time. The second excludes what the first lists, so UNION ALL lists each invoice once;
+  // it finds ids in the covering index idx_invoice_status_failed_card (migration 003).
   const [rows] = await db.query<Row[]>(
-    `SELECT i.id, i.amount_cents, i.currency FROM invoice i
-       LEFT JOIN customer c ON c.id = i.customer_id
-      WHERE i.status = 'failed' AND i.id > ?
-        AND (i.next_attempt_at <= ?
-             OR (i.failed_payment_method_id IS NOT NULL
-                 AND c.stripe_payment_method_id IS NOT NULL
-                 AND c.stripe_payment_method_id <> i.failed_payment_method_id))
-      ORDER BY i.id LIMIT ?`,
-    [q.afterId, q.asOf, q.limit],
+    `SELECT id, amount_cents, currency FROM (
+       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+         WHERE ${EXACT_STATUS('i.status', 'failed')}
+           AND i.next_attempt_at <= ? AND i.id > ?
+         ORDER BY i.id LIMIT ?)
+       UNION ALL
+       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+          JOIN (SELECT f.id FROM invoice f
+                  JOIN customer c ON c.id = f.customer_id
+                 WHERE ${EXACT_STATUS('f.status', 'failed')} AND f.id > ?
+                   AND (f.next_attempt_at IS NULL OR f.next_attempt_at > ?)
+                   AND f.failed_payment_method_id IS NOT NULL
+                   AND c.stripe_payment_method_id IS NOT NULL
+                   AND c.stripe_payment_method_id <> f.failed_payment_method_id
+                 ORDER BY f.id LIMIT ?) changed ON changed.id = i.id)
+     ) due ORDER BY id LIMIT ?`,
+    [q.asOf, q.afterId, q.limit, q.afterId, q.asOf, q.limit, q.limit],
   );
   return rows.map(toRef);
 }

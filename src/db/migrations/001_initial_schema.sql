@@ -57,7 +57,7 @@ CREATE TABLE payment_attempt (
   finished_at               DATETIME(3) NULL,
   -- Non-NULL only while the attempt's outcome is unknown; unique, so the database itself
   -- refuses a second attempt in flight for the same invoice.
-  in_flight_invoice_id      BIGINT UNSIGNED AS (IF(outcome = 'in_flight', invoice_id, NULL)) PERSISTENT,
+  in_flight_invoice_id      BIGINT UNSIGNED AS (IF(outcome = 'in_flight', invoice_id, NULL)) STORED,
   -- One attempt number per invoice, one key per attempt.
   UNIQUE KEY uq_attempt_invoice_number (invoice_id, attempt_number),
   UNIQUE KEY uq_attempt_idempotency_key (idempotency_key),
