@@ -1,7 +1,7 @@
 /** The command line: start runs, manage the schedule, fetch results. `--help` on every command. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import { loadClientConfig, loadDatabaseUrl, orExit, type TemporalConfig } from './config';
+import { loadClientConfig, loadDatabaseConfig, orExit, type TemporalConfig } from './config';
 import { formatInvoiceReport } from './cli/invoices-command';
 import { createPool } from './db/pool';
 import { listInvoicesForReport } from './db/reports';
@@ -75,7 +75,8 @@ program.command('invoices').description('list invoices by state with attempts, n
   .option('--status <statuses>', 'comma-separated states', 'failed,requires_auth,processing')
   .option('--limit <n>', 'at most this many rows', positiveInt, 100)
   .action(async (flags: { status: string; limit: number }) => {
-    const db = createPool(orExit(() => loadDatabaseUrl()), { connectionLimit: 1 });
+    const { mysqlUrl, mysqlTls } = orExit(() => loadDatabaseConfig());
+    const db = createPool(mysqlUrl, { connectionLimit: 1, tls: mysqlTls });
     try {
       const statuses = flags.status.split(',').map((x) => x.trim()).filter(Boolean);
       console.log(formatInvoiceReport(await listInvoicesForReport(db, { statuses, limit: flags.limit })));

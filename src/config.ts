@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { resolveMysqlTls, type MysqlTls } from './db/tls';
 import { TASK_QUEUE } from './shared';
 
 /** Secret and publishable keys look like `sk_test_…`, `rk_live_…`, `pk_test_…`. */
@@ -73,6 +74,8 @@ export interface TemporalConfig {
 export interface AppConfig {
   temporal: TemporalConfig;
   mysqlUrl: string;
+  /** MYSQL_SSL_* or MYSQL_URL's ssl-* parameters (src/db/tls.ts); undefined: no TLS. */
+  mysqlTls?: MysqlTls;
   dbPoolSize: number;
   stripe: StripeConfig;
   /** Stripe's documented limit: 25/s in test mode, 100/s live. */
@@ -98,6 +101,7 @@ export interface WebhookEndpointConfig {
 export interface WebhookServiceConfig {
   temporal: TemporalConfig;
   mysqlUrl: string;
+  mysqlTls?: MysqlTls;
   dbPoolSize: number;
   webhook: WebhookEndpointConfig;
 }
@@ -148,11 +152,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if ((e.NOTIFY_WEBHOOK_URL === undefined) !== (e.NOTIFY_WEBHOOK_SECRET === undefined)) {
     problems.push('NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together');
   }
+  const mysqlTls = resolveMysqlTls(e.MYSQL_URL, env);
+  problems.push(...mysqlTls.problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     temporal: temporalConfig(e),
     mysqlUrl: e.MYSQL_URL,
+    ...(mysqlTls.tls && { mysqlTls: mysqlTls.tls }),
     dbPoolSize: e.DB_POOL_SIZE ?? 20,
     stripe: withHiddenSecret(
       { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },
@@ -179,9 +186,11 @@ const webhookServiceEnvSchema = temporalEnvSchema.extend({
 /** The webhook endpoint on its own (`npm run webhooks`): refuses to start without a signing secret. */
 export function loadWebhookServiceConfig(env: Env = process.env): WebhookServiceConfig {
   const e = parseEnv(webhookServiceEnvSchema, env);
+  const mysqlTls = tlsOrThrow(e.MYSQL_URL, env);
   return {
     temporal: temporalConfig(e),
     mysqlUrl: e.MYSQL_URL,
+    ...(mysqlTls && { mysqlTls }),
     dbPoolSize: e.DB_POOL_SIZE ?? 10,
     webhook: webhookEndpointConfig(e.STRIPE_WEBHOOK_SECRET, e),
   };
@@ -195,6 +204,19 @@ function webhookEndpointConfig(secret: string, e: { WEBHOOK_PORT?: number; WEBHO
 /** Reporting commands read the database only. */
 export function loadDatabaseUrl(env: Env = process.env): string {
   return parseEnv(z.object({ MYSQL_URL: workerEnvSchema.shape.MYSQL_URL }), env).MYSQL_URL;
+}
+
+/** MYSQL_URL and its TLS settings, for commands that only use the database. */
+export function loadDatabaseConfig(env: Env = process.env): { mysqlUrl: string; mysqlTls?: MysqlTls } {
+  const mysqlUrl = loadDatabaseUrl(env);
+  const mysqlTls = tlsOrThrow(mysqlUrl, env);
+  return { mysqlUrl, ...(mysqlTls && { mysqlTls }) };
+}
+
+function tlsOrThrow(mysqlUrl: string, env: Env): MysqlTls | undefined {
+  const { tls, problems } = resolveMysqlTls(mysqlUrl, env);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return tls;
 }
 
 /** The key is non-enumerable, so logging or serialising the config cannot leak it. */

@@ -3,6 +3,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
+import { describeMysqlTls } from './db/tls';
 import { checkStripeKey, connectTemporalForWorker } from './preflight';
 import { createNotifier } from './notify';
 import { createStripeClient } from './stripe/client';
@@ -10,7 +11,7 @@ import { startWebhookService } from './webhooks/service';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
-  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize });
+  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize, tls: config.mysqlTls });
   const stripe = createStripeClient(config.stripe);
   try {
     await checkDatabase(db);
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
       console.log(
         `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
           `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
-          `${config.stripeRateLimitPerSecond} activities/s)`,
+          `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)})`,
       );
       // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.
       const webhooks = config.webhook && (await startWebhookService({ temporal: config.temporal, webhook: config.webhook }, db));

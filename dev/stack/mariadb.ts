@@ -19,6 +19,8 @@ export interface MariaDbOptions {
   logFile?: string;
   /** Default 90 s. */
   startTimeoutMs?: number;
+  /** Appended to the server's arguments, e.g. TLS: `--ssl-ca=…`, `--require-secure-transport=ON`. */
+  extraArgs?: string[];
 }
 
 export interface MariaDb {
@@ -75,6 +77,7 @@ export async function startMariaDb(options: MariaDbOptions): Promise<MariaDb> {
     '--innodb-flush-log-at-trx-commit=2',
     '--innodb-buffer-pool-size=256M',
     '--performance-schema=OFF',
+    ...(options.extraArgs ?? []),
   ];
   const proc = new ServiceProcess({ name: 'MariaDB', command: mariadbd, args, logFile });
   const timeoutMs = options.startTimeoutMs ?? 90_000;
@@ -83,10 +86,10 @@ export async function startMariaDb(options: MariaDbOptions): Promise<MariaDb> {
     refuseIfDataDirInUse(pidFile, dataDir);
     await assertPortFree(port, 'MariaDB');
     proc.start();
-    await waitUntilReady(proc, () => acceptsConnections(port), { timeoutMs });
+    await waitUntilReady(proc, () => acceptsConnections(socket), { timeoutMs });
   };
   await start();
-  await createDatabase(port, options.database).catch(async (err: unknown) => {
+  await createDatabase(socket, options.database).catch(async (err: unknown) => {
     await proc.stop();
     throw err;
   });
@@ -171,8 +174,10 @@ function processLooksLikeMariaDb(pid: number): boolean {
   }
 }
 
-async function acceptsConnections(port: number): Promise<boolean> {
-  const connection = await mysql.createConnection({ host: HOST, port, user: 'root', connectTimeout: 2_000 });
+// Admin connections use the Unix socket: it works whatever extraArgs say about TCP (a server
+// with require_secure_transport accepts the socket without TLS).
+async function acceptsConnections(socket: string): Promise<boolean> {
+  const connection = await mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 2_000 });
   try {
     await connection.query('SELECT 1');
     return true;
@@ -181,8 +186,8 @@ async function acceptsConnections(port: number): Promise<boolean> {
   }
 }
 
-async function createDatabase(port: number, database: string): Promise<void> {
-  const connection = await mysql.createConnection({ host: HOST, port, user: 'root' });
+async function createDatabase(socket: string, database: string): Promise<void> {
+  const connection = await mysql.createConnection({ socketPath: socket, user: 'root' });
   try {
     await connection.query(
       `CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(database)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`,

@@ -4,6 +4,7 @@ import mysql from 'mysql2/promise';
 import { Umzug, type UmzugStorage } from 'umzug';
 import { AdoptionRefused, planAdoption } from './adoption';
 import { describeMysqlUrl } from './pool';
+import { mysqlSslOptions, mysqlTlsOrThrow, stripTlsParams, type MysqlTls } from './tls';
 
 export const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 const LOCK_NAME = 'invoice_charging_schema_migrations';
@@ -46,6 +47,8 @@ export interface MigrateOptions {
   log?: (message: string) => void;
   /** Print nothing, change nothing: return the statements that would run. */
   plan?: boolean;
+  /** TLS settings (src/db/tls.ts); omitted: MYSQL_URL's ssl-* parameters only. */
+  tls?: MysqlTls;
 }
 
 export interface MigrationPlan {
@@ -74,11 +77,16 @@ export async function planMigrations(mysqlUrl: string, options: Omit<MigrateOpti
   return (await runMigrations(mysqlUrl, { ...options, plan: true })).plan;
 }
 
-async function connect(mysqlUrl: string): Promise<Connection> {
+async function connect(mysqlUrl: string, tls = mysqlTlsOrThrow(mysqlUrl, {})): Promise<Connection> {
   try {
     // multipleStatements only here: a migration file holds several statements; app queries
     // never get this (it widens the blast radius of SQL injection).
-    return await mysql.createConnection({ uri: mysqlUrl, multipleStatements: true, timezone: 'Z' });
+    return await mysql.createConnection({
+      uri: stripTlsParams(mysqlUrl),
+      ...(tls && { ssl: mysqlSslOptions(tls) }),
+      multipleStatements: true,
+      timezone: 'Z',
+    });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(`cannot reach MySQL at ${describeMysqlUrl(mysqlUrl)} (${reason}): is it running? check MYSQL_URL`, {
@@ -97,7 +105,7 @@ async function tableExists(connection: Connection, name: string): Promise<boolea
 
 async function runMigrations(mysqlUrl: string, options: MigrateOptions): Promise<{ applied: string[]; plan: MigrationPlan }> {
   const log = options.log ?? (() => undefined);
-  const connection = await connect(mysqlUrl);
+  const connection = await connect(mysqlUrl, options.tls);
   try {
     await connection.query("SET time_zone = '+00:00'");
     const [[lock]] = await connection.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [
@@ -186,15 +194,22 @@ if (require.main === module) {
     console.error('migrate: set MYSQL_URL (e.g. mysql://root@127.0.0.1:3307/invoices) or pass --url');
     process.exit(2);
   }
+  let tls: MysqlTls | undefined;
+  try {
+    tls = mysqlTlsOrThrow(url, process.env);
+  } catch (err) {
+    console.error(`migrate: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
   const done = planOnly
-    ? planMigrations(url).then((plan) => {
+    ? planMigrations(url, { tls }).then((plan) => {
       console.log(`-- server ${plan.server}; ${plan.mode === 'adopt' ? 'adopting existing tables' : plan.mode}`);
       for (const warning of plan.warnings) console.log(`-- warning: ${warning}`);
       if (plan.statements.length === 0) console.log('-- nothing to do: the schema is up to date');
       for (const statement of plan.statements) console.log(`${statement.replace(/;\s*$/, '')};\n`);
       console.log('-- plan only: nothing was changed');
     })
-    : migrate(url, { log: (m) => console.log(m) }).then((applied) => {
+    : migrate(url, { log: (m) => console.log(m), tls }).then((applied) => {
       console.log(applied.length ? `${applied.length} migration(s) applied` : 'schema is up to date');
     });
   done.catch((err: unknown) => {

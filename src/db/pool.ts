@@ -1,10 +1,13 @@
 import mysql from 'mysql2/promise';
 import { explainMysqlError } from './connect-errors';
+import { mysqlSslOptions, mysqlTlsOrThrow, stripTlsParams, type MysqlTls } from './tls';
 
 export type Pool = mysql.Pool;
 
 export interface PoolOptions {
   connectionLimit: number;
+  /** From loadConfig (src/db/tls.ts); omitted: only MYSQL_URL's ssl-* parameters count. */
+  tls?: MysqlTls;
 }
 
 /**
@@ -12,9 +15,10 @@ export interface PoolOptions {
  * sides (money and time are always UTC here), DECIMALs are numbers, BIGINTs are numbers while
  * they are safe integers and strings beyond that.
  */
-export function createPool(mysqlUrl: string, { connectionLimit }: PoolOptions): Pool {
+export function createPool(mysqlUrl: string, { connectionLimit, tls = mysqlTlsOrThrow(mysqlUrl, {}) }: PoolOptions): Pool {
   const pool = mysql.createPool({
-    uri: mysqlUrl,
+    uri: stripTlsParams(mysqlUrl),
+    ...(tls && { ssl: mysqlSslOptions(tls) }),
     connectionLimit,
     timezone: 'Z',
     dateStrings: false,
@@ -31,7 +35,7 @@ export function createPool(mysqlUrl: string, { connectionLimit }: PoolOptions): 
       if (err) connection.destroy();
     });
   });
-  targets.set(pool, describeMysqlUrl(mysqlUrl));
+  targets.set(pool, { target: describeMysqlUrl(mysqlUrl), tlsConfigured: tls !== undefined });
   return pool;
 }
 
@@ -45,13 +49,14 @@ export function describeMysqlUrl(mysqlUrl: string): string {
   }
 }
 
-const targets = new WeakMap<Pool, string>();
+const targets = new WeakMap<Pool, { target: string; tlsConfigured: boolean }>();
 
 /** Fails fast with a message that says what to check, instead of a bare ECONNREFUSED later. */
 export async function checkDatabase(pool: Pool): Promise<void> {
   try {
     await pool.query('SELECT 1');
   } catch (err) {
-    throw explainMysqlError(err, targets.get(pool) ?? 'the configured host');
+    const about = targets.get(pool);
+    throw explainMysqlError(err, about?.target ?? 'the configured host', { tlsConfigured: about?.tlsConfigured ?? false });
   }
 }

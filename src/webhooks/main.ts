@@ -5,7 +5,7 @@ import { startWebhookService } from './service';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadWebhookServiceConfig());
-  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize });
+  const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize, tls: config.mysqlTls });
   try {
     await checkDatabase(db);
     const service = await startWebhookService(config, db);
