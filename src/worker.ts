@@ -8,6 +8,7 @@ import { checkStripeKey, connectTemporalForWorker } from './preflight';
 import { createNotifier } from './notify';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
+import { workflowCode } from './workflow-code';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        workflowsPath: require.resolve('./workflows'),
+        ...workflowCode(), // lib/workflow-bundle.js when built (npm start): no webpack at start
         activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
