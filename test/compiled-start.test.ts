@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { getTestStack, STACK_START_TIMEOUT_MS } from './support/stack';
@@ -85,5 +86,20 @@ describe('compiled production start: npm run build, then npm start', function ()
     // exit code): the worker stopped by itself, well before the SIGKILL fallback, and did not fail.
     assert.equal(run.killed, false, 'stopped on SIGTERM');
     assert.doesNotMatch(run.output, /worker failed/);
+  });
+
+  it('the systemd unit passes systemd-analyze verify (with this node as ExecStart)', async () => {
+    const unit = readFileSync(path.join(ROOT, 'ops', 'systemd', 'invoice-charging-worker.service'), 'utf8');
+    assert.match(unit, /^ExecStart=\/opt\/invoice-charging\/\.tools\/node\/bin\/node --max-old-space-size=256 lib\/worker\.js$/m);
+    // verify also checks that ExecStart exists: point it at the node running this test.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'unit-verify-'));
+    try {
+      const copy = path.join(dir, 'invoice-charging-worker.service');
+      writeFileSync(copy, unit.replace('/opt/invoice-charging/.tools/node/bin/node', process.execPath));
+      const { stdout, stderr } = await promisify(execFile)('systemd-analyze', ['verify', copy]);
+      assert.equal(`${stdout}${stderr}`.trim(), '', 'no warnings');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
