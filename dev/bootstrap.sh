@@ -16,8 +16,9 @@ VENV="$ROOT/.tools/venv"
 say() { printf 'bootstrap: %s\n' "$*"; }
 
 # --- Node ------------------------------------------------------------------------------
-# The pinned Node goes to .tools/node whatever node the machine has (Debian's is 20); npm scripts
-# run with .tools/node/bin first on PATH (.npmrc script-shell), and so does .ci/run.
+# The pinned Node goes to .tools/node whatever node the machine has (Debian's is 20). .ci/run and
+# the npm scripts that bootstrap (test, demo, test:chaos: dev/with-node.sh) then run on it; put
+# .tools/node/bin first on PATH for the others.
 NODE_DIR="$ROOT/.tools/node"
 if [[ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]]; then
   case "$(uname -m)" in
