@@ -5,16 +5,19 @@ import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { checkStripeKey, connectTemporalForWorker } from './preflight';
 import { createNotifier } from './notify';
+import { startWorkerMetrics } from './metrics';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
   const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize });
-  const stripe = createStripeClient(config.stripe);
+  const stripe = createStripeClient(config.stripe, { emitEventBodies: config.metrics !== undefined });
   try {
     await checkDatabase(db);
     await checkStripeKey(stripe, config.stripe.apiBase);
+    // Before the connection: the SDK's metrics exporter is part of the Runtime it creates.
+    const metrics = config.metrics && (await startWorkerMetrics(config.metrics, { db, stripe }));
     const connection = await connectTemporalForWorker(config.temporal.address);
     try {
       const worker = await Worker.create({
@@ -26,11 +29,13 @@ async function main(): Promise<void> {
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
+        interceptors: { activity: metrics?.activityInterceptors ?? [] },
       });
       console.log(
         `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
           `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
-          `${config.stripeRateLimitPerSecond} activities/s)`,
+          `${config.stripeRateLimitPerSecond} activities/s` +
+          `${metrics ? `; metrics at http://${metrics.addresses.business}/metrics and http://${metrics.addresses.temporal}/metrics` : ''})`,
       );
       // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.
       const webhooks = config.webhook && (await startWebhookService({ temporal: config.temporal, webhook: config.webhook }, db));
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
       await webhooks?.close();
     } finally {
       await connection.close();
+      await metrics?.close();
     }
   } finally {
     await db.end();
