@@ -13,20 +13,23 @@ export interface InvoiceHealthCounts {
   processingStale: number;
   /** 'requires_auth': a 3-D Secure follow-up waits for the customer. */
   awaitingAuthentication: number;
-  /** 'pending' and due: what the next run would charge. */
+  /** 'pending', due, and the customer has a payment method: what the next run would charge. */
   duePending: number;
 }
 
 /**
  * One round trip; each count is a range of an index on (status, …) that stops at the cap.
- * 'pending' is matched exactly, as the due listing does (an adopted table's collation may be ci).
+ * 'pending' is matched exactly, as the due listing does (an adopted table's collation may be ci);
+ * due invoices without a payment method are left out: runs skip them, they stay due for ever.
  */
 export async function invoiceHealthCounts(db: Db, now: Date): Promise<InvoiceHealthCounts> {
   const [rows] = await db.query<Row[]>(
     `SELECT
        (SELECT COUNT(*) FROM (SELECT 1 FROM invoice WHERE status = 'processing' AND lease_expires_at < ? LIMIT ?) s) AS processing_stale,
        (SELECT COUNT(*) FROM (SELECT 1 FROM invoice WHERE status = 'requires_auth' LIMIT ?) a) AS awaiting_auth,
-       (SELECT COUNT(*) FROM (SELECT 1 FROM invoice WHERE status = 'pending' AND CAST(status AS BINARY) = 'pending' AND due_date <= ? LIMIT ?) d) AS due_pending`,
+       (SELECT COUNT(*) FROM (SELECT 1 FROM invoice i JOIN customer c ON c.id = i.customer_id
+          WHERE i.status = 'pending' AND CAST(i.status AS BINARY) = 'pending' AND i.due_date <= ?
+            AND c.stripe_payment_method_id IS NOT NULL LIMIT ?) d) AS due_pending`,
     [now, GAUGE_COUNT_CAP, GAUGE_COUNT_CAP, now, GAUGE_COUNT_CAP],
   );
   const row = rows[0];

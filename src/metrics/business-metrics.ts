@@ -24,6 +24,14 @@ export interface BusinessMetrics {
 const STRIPE_LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30];
 
 export function createBusinessMetrics(registry = new Registry()): BusinessMetrics {
+  const metrics = defineMetrics(registry);
+  // Series that alerts take increase() of exist from the start at 0, so their first event counts.
+  for (const reason of ['api_key_rejected', 'permission_denied', 'other']) metrics.runsStopped.inc({ reason }, 0);
+  for (const action of ['paid', 'failed', 'no_change', 'ignored', 'needs_review']) metrics.webhookSettlements.inc({ action }, 0);
+  return metrics;
+}
+
+function defineMetrics(registry: Registry): BusinessMetrics {
   const registers = [registry];
   return {
     registry,

@@ -24,7 +24,7 @@ const GAUGES: { name: string; help: string; field: keyof InvoiceHealthCounts }[]
   },
   {
     name: 'invoice_due_pending',
-    help: "Invoices 'pending' and due now: what the next run charges (database, at scrape time, capped)",
+    help: "Invoices 'pending' and due whose customer has a payment method: what the next run charges (database, at scrape time, capped)",
     field: 'duePending',
   },
 ];
