@@ -16,8 +16,8 @@ export function stripeEndpoint(path: string | undefined): string {
   if (!path) return 'other';
   const segments = path.split('?')[0].split('/').filter((s) => s !== '');
   const normalised = segments.map((segment, i) => {
-    if (i === 0) return labelValue(segment);
-    if (i % 2 === 0 || !/[_\d]/.test(segment)) return labelValue(segment);
+    // [v1, name, id, name, id, …]
+    if (i % 2 === 1 || i === 0 || !/[_\d]/.test(segment)) return labelValue(segment);
     return ':id';
   });
   const endpoint = `/${normalised.join('/')}`;
