@@ -17,7 +17,6 @@ export interface BusinessMetrics {
   stripeRequests: Counter<'endpoint' | 'method'>;
   stripeRequestDuration: Histogram<'endpoint' | 'method' | 'status'>;
   stripeRateLimited: Counter<'endpoint' | 'code'>;
-  dbGaugeErrors: Counter;
 }
 
 /** Seconds; Stripe answers in 100 ms – 2 s, a timeout is at 20 s. */
@@ -93,11 +92,6 @@ function defineMetrics(registry: Registry): BusinessMetrics {
       name: 'stripe_rate_limited_total',
       help: 'Stripe 429 answers, by endpoint and error code (rate_limit, or lock_timeout for object contention)',
       labelNames: ['endpoint', 'code'] as const,
-      registers,
-    }),
-    dbGaugeErrors: new Counter({
-      name: 'invoice_metrics_db_errors_total',
-      help: 'Scrapes whose database gauges could not be read (the gauges keep their last value)',
       registers,
     }),
   };

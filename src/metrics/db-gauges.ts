@@ -3,7 +3,7 @@
  * as fresh as the scrape and cost nothing between scrapes. The three gauges share one query per
  * scrape. A failed read keeps the last values and counts an error: the scrape itself never fails.
  */
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { invoiceHealthCounts, type InvoiceHealthCounts } from '../db/metrics-queries';
 import type { Db } from '../db/sql';
 import type { BusinessMetrics } from './business-metrics';
@@ -31,13 +31,22 @@ const GAUGES: { name: string; help: string; field: keyof InvoiceHealthCounts }[]
 
 export function collectDatabaseGauges(metrics: BusinessMetrics, db: Db, clock: () => Date = () => new Date()): void {
   let last: { at: number; read: Promise<InvoiceHealthCounts | undefined> } | undefined;
+  const errors = new Counter({
+    name: 'invoice_metrics_db_errors_total',
+    help: 'Scrapes whose database gauges could not be read (the gauges keep their last value)',
+    registers: [metrics.registry],
+    // Waits for this scrape's read, so a failure shows in the same scrape.
+    async collect() {
+      await read();
+    },
+  });
   const read = (): Promise<InvoiceHealthCounts | undefined> => {
     const now = clock();
     if (!last || now.getTime() - last.at > SHARED_READ_MS) {
       last = {
         at: now.getTime(),
         read: invoiceHealthCounts(db, now).catch(() => {
-          metrics.dbGaugeErrors.inc();
+          errors.inc();
           return undefined;
         }),
       };

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { MockActivityEnvironment, type TestWorkflowEnvironment } from '@temporalio/testing';
+import type { StripeEventResult } from '../../src/activities/apply-stripe-event';
+import type { Db } from '../../src/db/sql';
 import { createStripeCustomer } from '../../dev/demo/stripe-customers';
 import { createActivities } from '../../src/activities';
 import { createBusinessMetrics, currencyLabel, labelValue, type BusinessMetrics } from '../../src/metrics/business-metrics';
@@ -58,6 +60,45 @@ describe('business metrics', function () {
     assert.equal(currencyLabel('US dollars'), 'other');
     assert.equal(systemicReason('Stripe rejected the API key (401): check STRIPE_SECRET_KEY'), 'api_key_rejected');
     assert.equal(systemicReason('the Stripe API key lacks permission to create PaymentIntents (403)'), 'permission_denied');
+  });
+
+  it('count webhook settlements by action, each event once (a re-delivery of a processed event is not counted)', async () => {
+    const metrics = createBusinessMetrics();
+    const mock = new MockActivityEnvironment({ activityType: 'applyStripeEvent' }, { interceptors: [metricsActivityInterceptors(metrics, s.db)] });
+    const settle = (result: StripeEventResult) => mock.run(async () => result);
+    await settle({ eventId: 'evt_1', action: 'paid', reason: 'settled' });
+    await settle({ eventId: 'evt_2', action: 'needs_review', reason: 'already_paid' });
+    await settle({ eventId: 'evt_1', action: 'paid', reason: 'settled', alreadyProcessed: true });
+    const counts = await samples(metrics, 'invoice_webhook_settlements_total');
+    assert.equal(counts['action=paid'], 1);
+    assert.equal(counts['action=needs_review'], 1);
+    assert.equal(counts['action=failed'], 0, 'present at 0 from the start, so an alert sees the first one');
+  });
+
+  it('read the database gauges once per scrape, and a failed read fails no scrape', async () => {
+    let queries = 0;
+    let fail = false;
+    const db = {
+      query: async () => {
+        queries += 1;
+        if (fail) throw new Error('database down');
+        return [[{ processing_stale: 2, awaiting_auth: 3, due_pending: 4 }], []];
+      },
+    } as unknown as Db;
+    let now = new Date('2026-06-01T00:00:00Z');
+    const metrics = createBusinessMetrics();
+    collectDatabaseGauges(metrics, db, () => now);
+    let text = await metrics.registry.metrics();
+    assert.equal(queries, 1, 'three gauges, one query');
+    assert.match(text, /^invoice_processing_stale 2$/m);
+    assert.match(text, /^invoice_authentication_follow_ups_open 3$/m);
+    assert.match(text, /^invoice_due_pending 4$/m);
+    now = new Date(now.getTime() + 5_000);
+    fail = true;
+    text = await metrics.registry.metrics();
+    assert.equal(queries, 2);
+    assert.match(text, /^invoice_due_pending 4$/m, 'last value kept');
+    assert.match(text, /^invoice_metrics_db_errors_total 1$/m);
   });
 
   it('count Stripe requests, latency by endpoint, and 429s told apart: rate_limit and lock_timeout', async () => {
