@@ -124,6 +124,10 @@ describe('a real Prometheus scrapes the worker during a run (npm run worker with
       return rows.some((r) => r.metric.activity_type === 'chargeInvoice') ? rows : undefined;
     }, 'temporal_activity_execution_latency_seconds_count for chargeInvoice');
     assert.ok((activities.find((r) => r.metric.activity_type === 'chargeInvoice')?.value ?? 0) >= 4);
+    const sdkNames = new Set((await p.query('count by (__name__) ({job="invoice-charging-temporal"})')).map((r) => r.metric.__name__));
+    for (const name of ['temporal_workflow_task_schedule_to_start_latency_seconds_bucket', 'temporal_worker_task_slots_available', 'temporal_worker_start_total']) {
+      assert.ok(sdkNames.has(name), `${name} among ${[...sdkNames].sort().join(', ')}`);
+    }
 
     await env.client.workflow.getHandle(authenticationFollowUpId(threeDs, 1)).terminate('test over').catch(() => undefined);
   });
