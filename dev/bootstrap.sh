@@ -116,3 +116,25 @@ if ! mariadbd_path="$(find_mariadbd)" || ! find_first mariadb-install-db mysql_i
   mariadbd_path="$(find_mariadbd)"
 fi
 say "MariaDB server: $mariadbd_path ($("$mariadbd_path" --version | sed 's/^.*Ver //'))"
+
+# --- Prometheus ------------------------------------------------------------------------
+# prometheus and promtool for the metrics tests (a private instance in a temp dir, and rule
+# checks); only the binaries are used, never the system service.
+if ! command -v promtool > /dev/null 2>&1 || ! command -v prometheus > /dev/null 2>&1; then
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "bootstrap: no Prometheus found. Install it, e.g.: sudo apt-get install -y prometheus" >&2
+    exit 1
+  fi
+  say "installing prometheus (apt)"
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=1
+  fi
+  trap '[[ $own_policy == 1 ]] && rm -f "$policy"' EXIT
+  # Another apt run (a second bootstrap) may hold the dpkg lock: wait for it instead of failing.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus > /dev/null
+  [[ $own_policy == 1 ]] && rm -f "$policy" && own_policy=0
+fi
+say "Prometheus: $(command -v prometheus) ($(prometheus --version 2>&1 | head -1 | sed 's/^prometheus, //'))"

@@ -53,6 +53,9 @@ const workerEnvSchema = temporalEnvSchema.extend({
   NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs the notifications)').optional(),
   WORKER_ACTIVITY_SLOTS: optionalInt(1, 2000),
   ...webhookEnvFields,
+  METRICS_PORT: optionalInt(1, 65_535),
+  METRICS_HOST: z.string().min(1).optional(),
+  TEMPORAL_METRICS_PORT: optionalInt(1, 65_535),
 });
 
 export interface StripeConfig {
@@ -86,6 +89,17 @@ export interface AppConfig {
   notifyWebhook?: { url: string; secret: string };
   /** Set when STRIPE_WEBHOOK_SECRET is: the worker also serves the Stripe webhook endpoint. */
   webhook?: WebhookEndpointConfig;
+  /** Set when METRICS_PORT is: Prometheus endpoints (src/metrics/). */
+  metrics?: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** METRICS_HOST, default 127.0.0.1; both endpoints bind to it. */
+  host: string;
+  /** METRICS_PORT: the business metrics (prom-client), GET /metrics. */
+  port: number;
+  /** TEMPORAL_METRICS_PORT, default METRICS_PORT + 1: the SDK's runtime metrics (its own exporter). */
+  temporalPort: number;
 }
 
 export interface WebhookEndpointConfig {
@@ -154,6 +168,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   const mysqlTls = resolveMysqlTls(e.MYSQL_URL, env);
   problems.push(...mysqlTls.problems);
+  const metrics = metricsConfig(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -171,7 +186,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ? { notifyWebhook: Object.defineProperty({ url: e.NOTIFY_WEBHOOK_URL }, 'secret', { value: e.NOTIFY_WEBHOOK_SECRET, enumerable: false }) as { url: string; secret: string } }
       : {}),
     ...(e.STRIPE_WEBHOOK_SECRET && { webhook: webhookEndpointConfig(e.STRIPE_WEBHOOK_SECRET, e) }),
+    ...(metrics && { metrics }),
   };
+}
+
+/** Off unless METRICS_PORT is set; the SDK's exporter needs a port of its own (it serves /metrics itself). */
+function metricsConfig(
+  e: { METRICS_PORT?: number; METRICS_HOST?: string; TEMPORAL_METRICS_PORT?: number; WEBHOOK_PORT?: number; STRIPE_WEBHOOK_SECRET?: string },
+  problems: string[],
+): MetricsConfig | undefined {
+  if (e.METRICS_PORT === undefined) {
+    if (e.TEMPORAL_METRICS_PORT !== undefined) problems.push('TEMPORAL_METRICS_PORT needs METRICS_PORT (which turns metrics on)');
+    return undefined;
+  }
+  const temporalPort = e.TEMPORAL_METRICS_PORT ?? e.METRICS_PORT + 1;
+  if (temporalPort === e.METRICS_PORT || temporalPort > 65_535) {
+    problems.push('TEMPORAL_METRICS_PORT must be a port other than METRICS_PORT (default METRICS_PORT + 1)');
+  }
+  if (e.STRIPE_WEBHOOK_SECRET && [e.METRICS_PORT, temporalPort].includes(e.WEBHOOK_PORT ?? 4242)) {
+    problems.push('METRICS_PORT and TEMPORAL_METRICS_PORT must differ from WEBHOOK_PORT');
+  }
+  return { host: e.METRICS_HOST ?? '127.0.0.1', port: e.METRICS_PORT, temporalPort };
 }
 
 const webhookServiceEnvSchema = temporalEnvSchema.extend({

@@ -6,6 +6,7 @@ import { checkDatabase, createPool } from './db/pool';
 import { describeMysqlTls } from './db/tls';
 import { checkStripeKey, connectTemporalForWorker } from './preflight';
 import { createNotifier } from './notify';
+import { startWorkerMetrics } from './metrics';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
 import { workflowCode } from './workflow-code';
@@ -13,10 +14,12 @@ import { workflowCode } from './workflow-code';
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
   const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize, tls: config.mysqlTls });
-  const stripe = createStripeClient(config.stripe);
+  const stripe = createStripeClient(config.stripe, { emitEventBodies: config.metrics !== undefined });
   try {
     await checkDatabase(db);
     await checkStripeKey(stripe, config.stripe.apiBase);
+    // Before the connection: the SDK's metrics exporter is part of the Runtime it creates.
+    const metrics = config.metrics && (await startWorkerMetrics(config.metrics, { db, stripe }));
     const connection = await connectTemporalForWorker(config.temporal.address);
     try {
       const worker = await Worker.create({
@@ -28,11 +31,13 @@ async function main(): Promise<void> {
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
+        interceptors: { activity: metrics?.activityInterceptors ?? [] },
       });
       console.log(
         `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
           `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
-          `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)})`,
+          `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)}` +
+          `${metrics ? `; metrics at http://${metrics.addresses.business}/metrics and http://${metrics.addresses.temporal}/metrics` : ''})`,
       );
       // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.
       const webhooks = config.webhook && (await startWebhookService({ temporal: config.temporal, webhook: config.webhook }, db));
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
       await webhooks?.close();
     } finally {
       await connection.close();
+      await metrics?.close();
     }
   } finally {
     await db.end();

@@ -48,6 +48,24 @@ describe('configuration', () => {
     assert.ok(!JSON.stringify(c).includes('secretvalue123'));
     assert.ok(!inspect(c, { depth: 5 }).includes('secretvalue123'));
   });
+  it('serves metrics only when METRICS_PORT is set; the SDK exporter gets the next port unless told', () => {
+    assert.equal(loadConfig(good).metrics, undefined);
+    assert.deepEqual(loadConfig({ ...good, METRICS_PORT: '9464' }).metrics, { host: '127.0.0.1', port: 9464, temporalPort: 9465 });
+    assert.deepEqual(
+      loadConfig({ ...good, METRICS_PORT: '9464', TEMPORAL_METRICS_PORT: '9100', METRICS_HOST: '0.0.0.0' }).metrics,
+      { host: '0.0.0.0', port: 9464, temporalPort: 9100 },
+    );
+  });
+  it('refuses metrics ports that clash or cannot work', () => {
+    assert.match(problems({ ...good, TEMPORAL_METRICS_PORT: '9100' }).join(), /TEMPORAL_METRICS_PORT needs METRICS_PORT/);
+    assert.match(problems({ ...good, METRICS_PORT: '9464', TEMPORAL_METRICS_PORT: '9464' }).join(), /other than METRICS_PORT/);
+    assert.match(problems({ ...good, METRICS_PORT: '65535' }).join(), /other than METRICS_PORT/);
+    assert.match(problems({ ...good, METRICS_PORT: 'x' }).join(), /^METRICS_PORT/);
+    assert.match(
+      problems({ ...good, METRICS_PORT: '4241', STRIPE_WEBHOOK_SECRET: 'whsec_abc' }).join(),
+      /must differ from WEBHOOK_PORT/,
+    );
+  });
   it('needs only Temporal settings for the client', () => {
     const c = loadClientConfig({ TEMPORAL_ADDRESS: '10.0.0.5:7233' });
     assert.equal(c.uiUrl, 'http://10.0.0.5:8233');

@@ -6,10 +6,12 @@ import type { StripeConfig } from '../config';
  * off (Temporal owns retries, always with our idempotency key) and a timeout well under the
  * charge activity's start-to-close timeout.
  */
-export function createStripeClient(config: StripeConfig): Stripe {
+export function createStripeClient(config: StripeConfig, options: { emitEventBodies?: boolean } = {}): Stripe {
   const base = config.apiBase;
   return new Stripe(config.secretKey, {
     maxNetworkRetries: 0,
+    // Only for the metrics' response listener (a 429's error code, src/metrics/stripe-events.ts).
+    ...(options.emitEventBodies && { emitEventBodies: true }),
     timeout: config.timeoutMs,
     telemetry: false,
     appInfo: { name: 'invoice-charging' },
