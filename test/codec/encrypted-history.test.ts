@@ -200,7 +200,7 @@ describe('encrypted payloads: worker, client, webhook endpoint, key rotation, co
     // Once the old key is dropped, replaying an old history names the key that is missing.
     const newOnly = temporalDataConverter({ mode: 'on', keyRing: ring(['k-2026', newKeyBytes]) });
     await assert.rejects(
-      Worker.runReplayHistory({ workflowBundle: await encryptingWorkflowBundle(), dataConverter: newOnly }, histories.get(runId) as History, runId),
+      Worker.runReplayHistory({ workflowBundle: await encryptingWorkflowBundle(), dataConverter: newOnly }, histories.get(runId), runId),
       // (the replay error quotes the failure in Rust's debug format, quotes escaped)
       /encrypted with key \\?"k-2025\\?", which is not in this process's key ring \(\\?"k-2026\\?"\)/,
     );
