@@ -137,3 +137,15 @@ if ! command -v promtool > /dev/null 2>&1 || ! command -v prometheus > /dev/null
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus > /dev/null
 fi
 say "Prometheus: $(command -v prometheus) ($(prometheus --version 2>&1 | head -1 | sed 's/^prometheus, //'))"
+# --- Chromium (the Web UI codec test drives it headless with playwright-core) -----------
+# Debian's package only: playwright's own browser download is never used.
+if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium > /dev/null 2>&1; then
+  if [[ "$(id -u)" != 0 ]]; then
+    echo "bootstrap: no chromium found (test/codec/web-ui.test.ts needs it). Install it, e.g.: sudo apt-get install -y chromium; or set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+  say "installing chromium (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null
+fi
+say "Chromium: ${CHROMIUM_PATH:-$(command -v chromium)}"

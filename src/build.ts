@@ -6,6 +6,7 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { ENCRYPTING_FAILURE_CONVERTER_PATH } from './codec/data-converter';
 import { WORKFLOW_BUNDLE_FILE } from './workflow-code';
 
 async function main(): Promise<void> {
@@ -17,7 +18,12 @@ async function main(): Promise<void> {
   for (const f of sql) copyFileSync(path.join(source, f), path.join(target, f));
   console.log(`build: ${sql.length} migration file(s) copied to ${path.relative(process.cwd(), target)}`);
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows') });
+  // A prebuilt bundle ignores the worker's failureConverterPath, so the encrypting failure converter
+  // goes in at build time (with TEMPORAL_CODEC=off its encoded attributes are cleartext JSON).
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    failureConverterPath: ENCRYPTING_FAILURE_CONVERTER_PATH,
+  });
   const bundle = path.join(lib, WORKFLOW_BUNDLE_FILE);
   writeFileSync(bundle, code);
   console.log(`build: workflow bundle ${path.relative(process.cwd(), bundle)} (${Math.round(code.length / 1024)} KiB)`);

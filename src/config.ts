@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { resolveMysqlTls, type MysqlTls } from './db/tls';
 import { TASK_QUEUE } from './shared';
+import { parseCodecEnv } from './codec/config';
+import type { CodecConfig } from './codec/data-converter';
+import type { KeyRing } from './codec/keys';
 
 /** Secret and publishable keys look like `sk_test_…`, `rk_live_…`, `pk_test_…`. */
 const STRIPE_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
@@ -72,6 +75,8 @@ export interface TemporalConfig {
   taskQueue: string;
   /** Where run links point; default: the dev server's UI on the frontend port + 1000. */
   uiUrl: string;
+  /** Payload encryption (src/codec): every client and worker passes temporalDataConverter(codec). */
+  codec: CodecConfig;
 }
 
 export interface AppConfig {
@@ -129,34 +134,44 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
-  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
-  const parsed = schema.safeParse(blankToUndefined);
-  if (!parsed.success) {
-    // Messages name the variable and what to fix; they never echo the value (it may be a secret).
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
-  }
+const blankToUndefined = (env: Env): Env => Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+
+function parseEnv<S extends z.ZodType>(schema: S, env: Env, moreProblems: string[] = []): z.infer<S> {
+  const parsed = schema.safeParse(blankToUndefined(env));
+  // Messages name the variable and what to fix; they never echo the value (it may be a secret).
+  const problems = [...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`)), ...moreProblems];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   return parsed.data;
 }
 
-function temporalConfig(e: z.infer<typeof temporalEnvSchema>): TemporalConfig {
+/** Temporal settings plus payload encryption, every problem of both reported at once. */
+function parseTemporalEnv<S extends z.ZodType<z.infer<typeof temporalEnvSchema>>>(schema: S, env: Env): TemporalConfig & { e: z.infer<S> } {
+  const { codec, problems } = parseCodecEnv(blankToUndefined(env));
+  const e = parseEnv(schema, env, problems);
   const [host, port] = e.TEMPORAL_ADDRESS.split(':');
   return {
+    e,
     address: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TASK_QUEUE,
     uiUrl: (e.TEMPORAL_UI_URL ?? `http://${host}:${Number(port) + 1000}`).replace(/\/$/, ''),
+    codec: codec as CodecConfig,
   };
 }
 
-/** What the CLI needs: only Temporal. */
+function temporalConfig<T>({ e: _e, ...config }: TemporalConfig & { e: T }): TemporalConfig {
+  return config;
+}
+
+/** What the CLI needs: only Temporal (and the payload keys). */
 export function loadClientConfig(env: Env = process.env): TemporalConfig {
-  return temporalConfig(parseEnv(temporalEnvSchema, env));
+  return temporalConfig(parseTemporalEnv(temporalEnvSchema, env));
 }
 
 /** What the worker needs. The only reader of process.env; reports every problem at once. */
 export function loadConfig(env: Env = process.env): AppConfig {
-  const e = parseEnv(workerEnvSchema, env);
+  const temporal = parseTemporalEnv(workerEnvSchema, env);
+  const { e } = temporal;
   const problems: string[] = [];
   const liveKey = /^(sk|rk)_live_/.test(e.STRIPE_SECRET_KEY);
   const allowLive = e.STRIPE_ALLOW_LIVE_KEY === 'true' || e.STRIPE_ALLOW_LIVE_KEY === '1';
@@ -172,7 +187,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
-    temporal: temporalConfig(e),
+    temporal: temporalConfig(temporal),
     mysqlUrl: e.MYSQL_URL,
     ...(mysqlTls.tls && { mysqlTls: mysqlTls.tls }),
     dbPoolSize: e.DB_POOL_SIZE ?? 20,
@@ -220,10 +235,11 @@ const webhookServiceEnvSchema = temporalEnvSchema.extend({
 
 /** The webhook endpoint on its own (`npm run webhooks`): refuses to start without a signing secret. */
 export function loadWebhookServiceConfig(env: Env = process.env): WebhookServiceConfig {
-  const e = parseEnv(webhookServiceEnvSchema, env);
+  const temporal = parseTemporalEnv(webhookServiceEnvSchema, env);
+  const { e } = temporal;
   const mysqlTls = tlsOrThrow(e.MYSQL_URL, env);
   return {
-    temporal: temporalConfig(e),
+    temporal: temporalConfig(temporal),
     mysqlUrl: e.MYSQL_URL,
     ...(mysqlTls && { mysqlTls }),
     dbPoolSize: e.DB_POOL_SIZE ?? 10,
@@ -234,6 +250,40 @@ export function loadWebhookServiceConfig(env: Env = process.env): WebhookService
 function webhookEndpointConfig(secret: string, e: { WEBHOOK_PORT?: number; WEBHOOK_HOST?: string }): WebhookEndpointConfig {
   const rest = { port: e.WEBHOOK_PORT ?? 4242, host: e.WEBHOOK_HOST ?? '127.0.0.1' };
   return Object.defineProperty(rest, 'secret', { value: secret, enumerable: false }) as WebhookEndpointConfig;
+}
+
+/** `npm run codec-server`: the key ring (encryption must be on) and where the Web UI calls from. */
+export interface CodecServerConfig {
+  keyRing: KeyRing;
+  port: number;
+  host: string;
+  /** Browser origins allowed by CORS; default the Web UI's (TEMPORAL_UI_URL or address port + 1000). */
+  corsOrigins: string[];
+  /** CODEC_SERVER_TOKEN: when set, calls need `Authorization: Bearer <token>`. Non-enumerable. */
+  token?: string;
+}
+
+const codecServerEnvSchema = temporalEnvSchema.extend({
+  CODEC_SERVER_PORT: optionalInt(1, 65_535),
+  CODEC_SERVER_HOST: z.string().min(1).optional(),
+  CODEC_SERVER_CORS_ORIGINS: z
+    .string()
+    .refine((v) => v.split(',').every((o) => /^https?:\/\/[^/\s]+$/.test(o.trim())), 'must be comma-separated origins such as http://127.0.0.1:8233 (scheme, host and port, no path)')
+    .optional(),
+  CODEC_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
+  const temporal = parseTemporalEnv(codecServerEnvSchema, env);
+  const { e } = temporal;
+  if (temporal.codec.mode === 'off') throw new ConfigError(['TEMPORAL_CODEC is "off": the codec server needs the key ring (TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEYS_FILE)']);
+  const config: CodecServerConfig = {
+    keyRing: temporal.codec.keyRing,
+    port: e.CODEC_SERVER_PORT ?? 8888,
+    host: e.CODEC_SERVER_HOST ?? '127.0.0.1',
+    corsOrigins: e.CODEC_SERVER_CORS_ORIGINS?.split(',').map((o) => o.trim()) ?? [new URL(temporal.uiUrl).origin],
+  };
+  return e.CODEC_SERVER_TOKEN ? Object.defineProperty(config, 'token', { value: e.CODEC_SERVER_TOKEN, enumerable: false }) : config;
 }
 
 /** Reporting commands read the database only. */

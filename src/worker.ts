@@ -1,6 +1,7 @@
 /** The worker: validated config → DB pool, Stripe client, Temporal connection → run until a signal. */
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { codecDescription, temporalDataConverter } from './codec/data-converter';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { describeMysqlTls } from './db/tls';
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ...workflowCode(), // lib/workflow-bundle.js when built (npm start): no webpack at start
+        // Payloads and failure messages encrypted unless TEMPORAL_CODEC=off (src/codec).
+        dataConverter: temporalDataConverter(config.temporal.codec),
         activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
@@ -36,7 +39,8 @@ async function main(): Promise<void> {
       console.log(
         `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
           `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
-          `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)}` +
+          `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)}, ` +
+          `${codecDescription(config.temporal.codec)}` +
           `${metrics ? `; metrics at http://${metrics.addresses.business}/metrics and http://${metrics.addresses.temporal}/metrics` : ''})`,
       );
       // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { inspect } from 'node:util';
 import { ConfigError, loadClientConfig, loadConfig } from '../src/config';
 
-const good = { MYSQL_URL: 'mysql://root:pw@127.0.0.1:3307/invoices', STRIPE_SECRET_KEY: 'sk_test_secretvalue123', STRIPE_API_BASE: 'http://127.0.0.1:12111' };
+const good = { MYSQL_URL: 'mysql://root:pw@127.0.0.1:3307/invoices', STRIPE_SECRET_KEY: 'sk_test_secretvalue123', STRIPE_API_BASE: 'http://127.0.0.1:12111', TEMPORAL_CODEC: 'off' };
 
 function problems(env: Record<string, string>): string[] {
   try {
@@ -24,9 +24,11 @@ describe('configuration', () => {
   });
   it('reports every missing variable, one line each', () => {
     const p = problems({});
-    assert.equal(p.length, 2);
+    assert.equal(p.length, 3);
     assert.match(p[0], /^MYSQL_URL/);
     assert.match(p[1], /^STRIPE_SECRET_KEY/);
+    // Payload encryption is on unless switched off explicitly.
+    assert.match(p[2], /^TEMPORAL_CODEC_KEYS is required: payloads are encrypted by default/);
   });
   it('refuses a publishable key without printing it', () => {
     const p = problems({ ...good, STRIPE_SECRET_KEY: 'pk_test_publishable999' });
@@ -67,7 +69,7 @@ describe('configuration', () => {
     );
   });
   it('needs only Temporal settings for the client', () => {
-    const c = loadClientConfig({ TEMPORAL_ADDRESS: '10.0.0.5:7233' });
+    const c = loadClientConfig({ TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_CODEC: 'off' });
     assert.equal(c.uiUrl, 'http://10.0.0.5:8233');
   });
 });

@@ -27,7 +27,8 @@ describe('worker start-up refuses bad configuration with one clear line per prob
     const { code, output } = await startWorker({ STRIPE_SECRET_KEY: 'pk_test_not_secret_4242', TEMPORAL_ADDRESS: 'nonsense' });
     assert.equal(code, 2);
     const lines = output.trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' ')[2]), ['TEMPORAL_ADDRESS', 'MYSQL_URL', 'STRIPE_SECRET_KEY']);
+    // No key ring and no TEMPORAL_CODEC=off: production config refuses to store payloads in cleartext.
+    assert.deepEqual(lines.map((l) => l.split(' ')[2]), ['TEMPORAL_ADDRESS', 'MYSQL_URL', 'STRIPE_SECRET_KEY', 'TEMPORAL_CODEC_KEYS']);
     assert.ok(lines.every((l) => l.startsWith('config error: ')));
     assert.ok(!output.includes('pk_test_not_secret_4242'));
   });

@@ -36,7 +36,7 @@ export async function startRun(s: RunStarter, kind: RunKind, workflowId: string)
  * product's own (src/cli/schedule-commands.ts), with its overlap policy SKIP.
  */
 export async function triggerScheduledRun(s: RunStarter, scheduleId: string): Promise<RunRecord> {
-  const config = { address: '', namespace: s.namespace, taskQueue: s.taskQueue, uiUrl: '' };
+  const config = { address: '', namespace: s.namespace, taskQueue: s.taskQueue, uiUrl: '', codec: { mode: 'off' as const } };
   const schedule = await s.client.schedule.create(scheduleOptions(config, scheduleId, {
     cron: '0 6 1 1 *', overlap: 'SKIP', catchupWindow: '1m', paused: true, input: s.input,
   }));

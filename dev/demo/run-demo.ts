@@ -10,6 +10,7 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import { runUrl } from '../../src/cli/connect';
 import { formatSummary } from '../../src/cli/print-summary';
+import { codecDescription, temporalDataConverter } from '../../src/codec/data-converter';
 import { loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createStripeClient } from '../../src/stripe/client';
@@ -42,15 +43,26 @@ function ensureStack(): StackState {
   return started;
 }
 
+/**
+ * Payload encryption is off in the demo unless asked: keys in TEMPORAL_CODEC_KEYS or
+ * TEMPORAL_CODEC_KEYS_FILE turn it on (then the worker and the CLI need the same keys).
+ */
+function demoCodecEnv(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  if (!env.TEMPORAL_CODEC_KEYS && !env.TEMPORAL_CODEC_KEYS_FILE) return { TEMPORAL_CODEC: 'off' };
+  return { TEMPORAL_CODEC: env.TEMPORAL_CODEC, TEMPORAL_CODEC_KEYS: env.TEMPORAL_CODEC_KEYS, TEMPORAL_CODEC_KEYS_FILE: env.TEMPORAL_CODEC_KEYS_FILE };
+}
+
 async function main(): Promise<void> {
   const stack = ensureStack();
-  const config = loadConfig({ ...stack.env, TEMPORAL_UI_URL: stack.services.temporal?.uiUrl });
+  const config = loadConfig({ ...stack.env, ...demoCodecEnv(process.env), TEMPORAL_UI_URL: stack.services.temporal?.uiUrl });
+  const dataConverter = temporalDataConverter(config.temporal.codec);
+  console.log(`demo: ${codecDescription(config.temporal.codec)}`);
   const db = createPool(config.mysqlUrl, { connectionLimit: 10 });
   const stripe = createStripeClient(config.stripe);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter });
     const ended = await endDemoFollowUps(db, client);
     if (ended.length > 0) console.log(`demo: ended the previous demo's 3-D Secure follow-ups: ${ended.join(', ')}`);
     const seededAt = new Date();
@@ -62,6 +74,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('../../src/workflows'),
       activities: createActivities({ db, stripe }),
+      dataConverter,
     });
     const workflowId = `demo-run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     const summary = await worker.runUntil(

@@ -129,6 +129,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       MYSQL_URL: mysql.value.url,
       STRIPE_SECRET_KEY: options.stripe?.apiKeys?.[0] ?? STRIPE_TEST_KEY,
       STRIPE_API_BASE: stripe.value.url,
+      // Local development keeps payloads readable; production must configure keys (src/codec).
+      TEMPORAL_CODEC: 'off',
     },
     stop,
   };

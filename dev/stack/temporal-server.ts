@@ -41,6 +41,8 @@ export interface TemporalServerOptions {
   searchAttributes?: Record<string, SearchAttributeType>;
   /** Default 90 s: the dev server is quick, but a loaded 2-core box is not. */
   startTimeoutMs?: number;
+  /** The Web UI decodes payloads through this codec server (src/codec), e.g. http://127.0.0.1:8888. */
+  uiCodecEndpoint?: string;
 }
 
 export interface TemporalServer {
@@ -74,6 +76,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   args.push('--log-level', 'warn');
   if (uiPort !== undefined) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
+  if (uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   if (namespace !== 'default') args.push('--namespace', namespace);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);

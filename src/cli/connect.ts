@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../codec/data-converter';
 import type { TemporalConfig } from '../config';
 import { explainTemporalConnectError } from '../temporal-connect-errors';
 
@@ -9,7 +10,7 @@ export async function connectClient(config: TemporalConfig): Promise<{ client: C
   } catch (err) {
     throw explainTemporalConnectError(err, config.address);
   }
-  return { client: new Client({ connection, namespace: config.namespace }), close: () => connection.close() };
+  return { client: new Client({ connection, namespace: config.namespace, dataConverter: temporalDataConverter(config.codec) }), close: () => connection.close() };
 }
 
 export function runUrl(config: TemporalConfig, workflowId: string): string {

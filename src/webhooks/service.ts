@@ -1,5 +1,6 @@
 /** The endpoint wired to a Temporal client: used by the worker and by `npm run webhooks`. */
 import { Client, Connection } from '@temporalio/client';
+import { temporalDataConverter } from '../codec/data-converter';
 import type { TemporalConfig, WebhookEndpointConfig } from '../config';
 import type { Db } from '../db/sql';
 import { resumeUnprocessedEvents } from './resume';
@@ -23,7 +24,7 @@ export async function startWebhookService(
     throw new Error(`cannot reach Temporal at ${config.temporal.address}: is the server running? check TEMPORAL_ADDRESS`, { cause: err });
   }
   try {
-    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config.temporal.codec) });
     const startProcessing = temporalStartProcessing(client, config.temporal.taskQueue);
     const server = await startWebhookServer(
       { db, secret: config.webhook.secret, startProcessing, clock: () => new Date(), log },

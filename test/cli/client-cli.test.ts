@@ -22,7 +22,7 @@ describe('client CLI against the real dev server', function () {
   const cli = async (...args: string[]) => {
     const { stdout } = await execFileAsync(TSX, ['src/client.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, TEMPORAL_ADDRESS: s.stack.temporal.address, TASK_QUEUE: taskQueue, MYSQL_URL: s.stack.mysql.url },
+      env: { ...process.env, TEMPORAL_ADDRESS: s.stack.temporal.address, TASK_QUEUE: taskQueue, MYSQL_URL: s.stack.mysql.url, TEMPORAL_CODEC: 'off' },
     });
     return stdout;
   };
@@ -55,7 +55,7 @@ describe('client CLI against the real dev server', function () {
   it('refuses bad flags and unreachable Temporal with a clear message', async () => {
     await assert.rejects(cli('run', '--concurrency', '-3'), /must be a positive integer/);
     await assert.rejects(
-      execFileAsync(TSX, ['src/client.ts', 'schedule', 'describe'], { cwd: ROOT, env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' } }),
+      execFileAsync(TSX, ['src/client.ts', 'schedule', 'describe'], { cwd: ROOT, env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_CODEC: 'off' } }),
       /cannot reach Temporal at 127\.0\.0\.1:1/,
     );
   });

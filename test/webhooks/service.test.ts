@@ -11,7 +11,7 @@ import { STACK_START_TIMEOUT_MS } from '../support/stack';
 import { testEnvironment, uniqueTaskQueue } from '../support/temporal';
 import { post, WEBHOOK_SECRET } from './helpers';
 
-const base = { MYSQL_URL: 'mysql://root@127.0.0.1:3307/invoices', STRIPE_SECRET_KEY: 'sk_test_secretvalue123' };
+const base = { MYSQL_URL: 'mysql://root@127.0.0.1:3307/invoices', STRIPE_SECRET_KEY: 'sk_test_secretvalue123', TEMPORAL_CODEC: 'off' };
 
 function problems(load: () => unknown): string[] {
   try {
@@ -40,7 +40,7 @@ describe('webhook endpoint configuration', () => {
   });
   it('the endpoint alone needs the secret, MYSQL_URL and Temporal, not the Stripe API key', () => {
     assert.match(problems(() => loadWebhookServiceConfig({ MYSQL_URL: base.MYSQL_URL })).join('\n'), /STRIPE_WEBHOOK_SECRET is required/);
-    const c = loadWebhookServiceConfig({ MYSQL_URL: base.MYSQL_URL, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET });
+    const c = loadWebhookServiceConfig({ MYSQL_URL: base.MYSQL_URL, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, TEMPORAL_CODEC: 'off' });
     assert.equal(c.webhook.port, 4242);
     assert.equal(c.temporal.address, 'localhost:7233');
   });
@@ -71,7 +71,7 @@ describe('npm run webhooks (src/webhooks/main.ts as a process)', function () {
     let out = '';
     const proc = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/webhooks/main.ts'], {
       cwd: `${__dirname}/../..`,
-      env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: s.stack.temporal.address, MYSQL_URL: s.stack.mysql.url, ...extraEnv },
+      env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: s.stack.temporal.address, MYSQL_URL: s.stack.mysql.url, TEMPORAL_CODEC: 'off', ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
