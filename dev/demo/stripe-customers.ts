@@ -23,9 +23,11 @@ export async function createStripeCustomer(stripe: Stripe, testPaymentMethod: st
 
 /** The simulator's base URL when the client points anywhere but api.stripe.com. */
 function simulatorBase(stripe: Stripe): string | undefined {
-  const host = stripe.getApiField('host');
-  if (!host || host === 'api.stripe.com') return undefined;
-  return `${stripe.getApiField('protocol') ?? 'http'}://${host}:${String(stripe.getApiField('port') ?? 80)}`;
+  const host: unknown = stripe.getApiField('host');
+  if (typeof host !== 'string' || host === '' || host === 'api.stripe.com') return undefined;
+  const protocol: unknown = stripe.getApiField('protocol');
+  const port: unknown = stripe.getApiField('port');
+  return `${typeof protocol === 'string' ? protocol : 'http'}://${host}:${typeof port === 'number' || typeof port === 'string' ? String(port) : '80'}`;
 }
 
 async function seedOnSimulator(base: string, testPaymentMethod: string, email: string): Promise<{ customerId: string; paymentMethodId: string }> {

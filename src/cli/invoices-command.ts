@@ -28,7 +28,7 @@ function describeInputs(json: string): string {
   const parts: string[] = [];
   for (const key of ['code', 'decline_code', 'advice_code', 'network_advice_code', 'network_decline_code', 'network', 'charge_attempts', 'scheduled_at', 'advised_not_before']) {
     const v = inputs[key];
-    if (v !== null && v !== undefined && v !== '') parts.push(`${key}=${String(v)}`);
+    if (typeof v === 'string' || typeof v === 'number') parts.push(`${key}=${v}`);
   }
   const budgets = inputs.budgets;
   if (Array.isArray(budgets)) {
