@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_NETWORK_RULES, resolveNetworkRules, type NetworkRuleOverrides, type NetworkRuleTable } from './billing/network-rules';
 import { TASK_QUEUE } from './shared';
 
 /** Secret and publishable keys look like `sk_test_…`, `rk_live_…`, `pk_test_…`. */
@@ -51,6 +52,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL that receives authentication notifications' }).optional(),
   NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs the notifications)').optional(),
   WORKER_ACTIVITY_SLOTS: optionalInt(1, 2000),
+  CARD_NETWORK_RULES: z.string().optional(),
   ...webhookEnvFields,
 });
 
@@ -83,6 +85,8 @@ export interface AppConfig {
   notifyWebhook?: { url: string; secret: string };
   /** Set when STRIPE_WEBHOOK_SECRET is: the worker also serves the Stripe webhook endpoint. */
   webhook?: WebhookEndpointConfig;
+  /** Card-network retry rules and per-card budgets: the defaults, with CARD_NETWORK_RULES (JSON) overrides. */
+  networkRules: NetworkRuleTable;
 }
 
 export interface WebhookEndpointConfig {
@@ -148,11 +152,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if ((e.NOTIFY_WEBHOOK_URL === undefined) !== (e.NOTIFY_WEBHOOK_SECRET === undefined)) {
     problems.push('NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET must be set together');
   }
+  let networkRules: NetworkRuleTable = DEFAULT_NETWORK_RULES;
+  if (e.CARD_NETWORK_RULES !== undefined && e.CARD_NETWORK_RULES.trim() !== '') {
+    try {
+      networkRules = resolveNetworkRules(JSON.parse(e.CARD_NETWORK_RULES) as NetworkRuleOverrides);
+    } catch (err) {
+      problems.push(`CARD_NETWORK_RULES: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     temporal: temporalConfig(e),
     mysqlUrl: e.MYSQL_URL,
+    networkRules,
     dbPoolSize: e.DB_POOL_SIZE ?? 20,
     stripe: withHiddenSecret(
       { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },

@@ -1,6 +1,7 @@
 /** The worker: validated config → DB pool, Stripe client, Temporal connection → run until a signal. */
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { DEFAULT_DUNNING_RULES } from './billing/dunning-decision';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { checkStripeKey, connectTemporalForWorker } from './preflight';
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowsPath: require.resolve('./workflows'),
-        activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
+        activities: createActivities({
+          db, stripe, notifier: createNotifier(config), dunningRules: { ...DEFAULT_DUNNING_RULES, networkRules: config.networkRules },
+        }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
