@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql, { type RowDataPacket } from 'mysql2/promise';
 import { startMariaDb, type MariaDb } from '../dev/stack/mariadb';
-import { countChargeAttempts, countCardAttemptsSince } from '../src/db/dunning';
+import { countChargeAttempts, knownCard } from '../src/db/dunning';
 import { listDueInvoices, listExpiredClaims, listRetryDueInvoices, loadInvoice, loadLatestAttempt } from '../src/db/invoices';
 import type { Tx } from '../src/db/sql';
 import { insertAttempt, resolveAttempt, startAttemptOnInvoice } from '../src/db/transitions';
@@ -119,7 +119,7 @@ async function claimStatements(tx: Tx, invoiceId: number, now: Date): Promise<vo
   if (!invoice || invoice.status !== 'pending') throw new Error(`invoice ${invoiceId} is not pending`);
   await loadLatestAttempt(tx, invoiceId);
   await countChargeAttempts(tx, invoiceId);
-  await countCardAttemptsSince(tx, invoice.customer?.stripePaymentMethodId ?? 'pm_none', new Date(now.getTime() - 30 * 86_400_000));
+  await knownCard(tx, invoice.customer?.stripePaymentMethodId ?? 'pm_none');
   await insertAttempt(tx, {
     invoiceId, attemptNumber: invoice.attemptCount + 1, isRetry: false, idempotencyKey: `bench-${invoiceId}-${process.hrtime.bigint()}`,
     stripeCustomerId: invoice.customer?.stripeCustomerId ?? null, stripePaymentMethodId: invoice.customer?.stripePaymentMethodId ?? null,

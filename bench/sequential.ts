@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
 import type { InvoiceRunResult } from '../src/billing/run-outcome';
 import { beginAttempt } from '../src/activities/begin-attempt';
+import { lookUpCard } from '../src/activities/charge-invoice';
 import { DEFAULT_TIMINGS, type ActivityDeps } from '../src/activities/deps';
 import { sendAttempt } from '../src/activities/stripe-calls';
 import { resolveDecision } from '../src/billing/attempt-resolution';
@@ -55,7 +56,12 @@ export async function runSequential(
 
 async function chargeOne(deps: ActivityDeps, invoiceId: number, asOf: Date, claimRunId: string, onRetry: () => void): Promise<InvoiceRunResult> {
   for (let tries = 1; ; tries += 1) {
-    const start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimRunId }));
+    let start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimRunId }));
+    if (start.kind === 'need_card') {
+      const card = await lookUpCard(deps, invoiceId, start.paymentMethodId);
+      start = await withTransaction(deps.db, (tx) => beginAttempt(tx, deps, { invoiceId, asOf, claimRunId, card }));
+      if (start.kind === 'need_card') throw new Error(`invoice ${invoiceId}: payment method changed during the card lookup`);
+    }
     if (start.kind === 'decided') return start.result;
     if (start.kind === 'settle') return { invoice_id: invoiceId, status: 'processing' };
     const { attempt } = start;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { resolveMysqlTls, type MysqlTls } from './db/tls';
+import { DEFAULT_NETWORK_RULES, resolveNetworkRules, type NetworkRuleOverrides, type NetworkRuleTable } from './billing/network-rules';
 import { TASK_QUEUE } from './shared';
 import { parseCodecEnv } from './codec/config';
 import type { CodecConfig } from './codec/data-converter';
@@ -55,6 +56,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL that receives authentication notifications' }).optional(),
   NOTIFY_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (it signs the notifications)').optional(),
   WORKER_ACTIVITY_SLOTS: optionalInt(1, 2000),
+  CARD_NETWORK_RULES: z.string().optional(),
   ...webhookEnvFields,
   METRICS_PORT: optionalInt(1, 65_535),
   METRICS_HOST: z.string().min(1).optional(),
@@ -94,6 +96,8 @@ export interface AppConfig {
   notifyWebhook?: { url: string; secret: string };
   /** Set when STRIPE_WEBHOOK_SECRET is: the worker also serves the Stripe webhook endpoint. */
   webhook?: WebhookEndpointConfig;
+  /** Card-network retry rules and per-card budgets: the defaults, with CARD_NETWORK_RULES (JSON) overrides. */
+  networkRules: NetworkRuleTable;
   /** Set when METRICS_PORT is: Prometheus endpoints (src/metrics/). */
   metrics?: MetricsConfig;
 }
@@ -184,12 +188,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const mysqlTls = resolveMysqlTls(e.MYSQL_URL, env);
   problems.push(...mysqlTls.problems);
   const metrics = metricsConfig(e, problems);
+  let networkRules: NetworkRuleTable = DEFAULT_NETWORK_RULES;
+  if (e.CARD_NETWORK_RULES !== undefined && e.CARD_NETWORK_RULES.trim() !== '') {
+    try {
+      networkRules = resolveNetworkRules(JSON.parse(e.CARD_NETWORK_RULES) as NetworkRuleOverrides);
+    } catch (err) {
+      problems.push(`CARD_NETWORK_RULES: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     temporal: temporalConfig(temporal),
     mysqlUrl: e.MYSQL_URL,
     ...(mysqlTls.tls && { mysqlTls: mysqlTls.tls }),
+    networkRules,
     dbPoolSize: e.DB_POOL_SIZE ?? 20,
     stripe: withHiddenSecret(
       { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },

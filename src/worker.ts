@@ -2,6 +2,7 @@
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { codecDescription, temporalDataConverter } from './codec/data-converter';
+import { DEFAULT_DUNNING_RULES } from './billing/dunning-decision';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { describeMysqlTls } from './db/tls';
@@ -30,7 +31,9 @@ async function main(): Promise<void> {
         ...workflowCode(), // lib/workflow-bundle.js when built (npm start): no webpack at start
         // Payloads and failure messages encrypted unless TEMPORAL_CODEC=off (src/codec).
         dataConverter: temporalDataConverter(config.temporal.codec),
-        activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
+        activities: createActivities({
+          db, stripe, notifier: createNotifier(config), dunningRules: { ...DEFAULT_DUNNING_RULES, networkRules: config.networkRules },
+        }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,

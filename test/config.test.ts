@@ -39,6 +39,16 @@ describe('configuration', () => {
     const p = problems({ ...good, TEMPORAL_ADDRESS: 'not an address', STRIPE_API_BASE: 'ftp://x', MYSQL_URL: 'postgres://x' });
     assert.equal(p.length, 3);
   });
+  it('card network rules: defaults, JSON overrides per network, and a bad override named', () => {
+    assert.equal(loadConfig(good).networkRules.mastercard.budgets[0].maxAttempts, 10);
+    const raised = loadConfig({ ...good, CARD_NETWORK_RULES: '{"visa":{"budgets":[{"name":"visa-30d","windowMs":2592000000,"maxAttempts":20}]}}' });
+    assert.equal(raised.networkRules.visa.budgets[0].maxAttempts, 20);
+    assert.deepEqual(raised.networkRules.visa.neverRetryDeclineCodes, loadConfig(good).networkRules.visa.neverRetryDeclineCodes, 'other fields keep their defaults');
+    assert.match(problems({ ...good, CARD_NETWORK_RULES: '{"maestro":{}}' }).join('\n'), /CARD_NETWORK_RULES: unknown card network "maestro"/);
+    assert.match(problems({ ...good, CARD_NETWORK_RULES: '{"visa":{"budgets":[]}}' }).join('\n'), /CARD_NETWORK_RULES: visa: at least one budget/);
+    assert.match(problems({ ...good, CARD_NETWORK_RULES: 'not json' }).join('\n'), /CARD_NETWORK_RULES: /);
+  });
+
   it('refuses a live key unless explicitly allowed', () => {
     assert.match(problems({ ...good, STRIPE_SECRET_KEY: 'sk_live_abc' }).join(), /STRIPE_ALLOW_LIVE_KEY/);
     assert.match(problems({ ...good, STRIPE_SECRET_KEY: 'rk_live_abc' }).join(), /STRIPE_ALLOW_LIVE_KEY/);

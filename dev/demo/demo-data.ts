@@ -28,7 +28,7 @@ interface DemoInvoice {
 const CUSTOMERS: DemoCustomer[] = [
   { name: 'alice', testPaymentMethod: 'pm_card_visa' },
   { name: 'bruno', testPaymentMethod: 'pm_card_mastercard' },
-  { name: 'chen', testPaymentMethod: 'pm_card_chargeDeclined' },
+  { name: 'chen', testPaymentMethod: 'pm_card_chargeCustomerFail' },
   { name: 'dana', testPaymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' },
   { name: 'emeka', testPaymentMethod: 'pm_card_authenticationRequired' },
   { name: 'farah', testPaymentMethod: null },

@@ -91,7 +91,7 @@ const program = new Command('stripe-sim')
   .option('--next-faults <list>', `comma-separated faults for the next POSTs (${FAULT_KINDS.join(', ')})`, faultList)
   .option('--retention-ms <n>', 'idempotency key retention', num('retention-ms'))
   .option('--seed <n>', 'PRNG seed for fault and latency draws', num('seed'))
-  .option('--strict-attach', 'declining test cards fail to attach, as on Stripe', false)
+  .option('--no-strict-attach', 'let declining test cards attach (Stripe refuses them; default: refused as on Stripe)')
   .option('--webhook-url <url>', 'deliver signed events to this URL')
   .option('--webhook-secret <secret>', 'endpoint secret for Stripe-Signature', 'whsec_simulator')
   .option('--quiet', 'no request log', false);

@@ -196,7 +196,7 @@ export class SimulatorCore {
       store: this.store,
       ledger: this.ledger,
       events: this.webhooks,
-      strictAttach: options.strictAttach ?? false,
+      strictAttach: options.strictAttach ?? true,
       declineCaps: () => this.runtime.declineCaps,
       now: () => this.now(),
       onDeclineCapBlock: () => {

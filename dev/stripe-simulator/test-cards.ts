@@ -172,6 +172,8 @@ const TABLE: TestPaymentMethod[] = [
   simulatorCard('pm_sim_mastercard_mac03', 'mastercard', '0003', decline('card_declined', 'do_not_honor', DECLINED, 'do_not_try_again', '05', { networkAdviceCode: '03' })),
   simulatorCard('pm_sim_mastercard_mac21', 'mastercard', '0021', decline('card_declined', 'do_not_honor', DECLINED, 'do_not_try_again', '05', { networkAdviceCode: '21' })),
   simulatorCard('pm_sim_mastercard_mac24', 'mastercard', '0024', decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.', 'try_again_later', '51', { networkAdviceCode: '24' })),
+  // Simulator only: a soft decline code whose advice says stop (advice codes take precedence).
+  simulatorCard('pm_sim_visa_do_not_try_again', 'visa', '0100', decline('card_declined', 'generic_decline', DECLINED, 'do_not_try_again', '05')),
   simulatorCard('pm_sim_mastercard_mac01', 'mastercard', '0001', decline('card_declined', 'generic_decline', DECLINED, 'confirm_card_data', '05', { networkAdviceCode: '01' })),
   {
     token: 'pm_sim_processing',

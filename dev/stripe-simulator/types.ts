@@ -160,8 +160,8 @@ export interface SimulatorOptions {
   restrictedKeys?: string[];
   /**
    * Validate cards on attach like Stripe: declining test cards (other than
-   * pm_card_chargeCustomerFail) fail to attach with a 402. Default false, so every test card can be
-   * saved to a customer and keeps its behaviour.
+   * pm_card_chargeCustomerFail) fail to attach with a 402. Default true, as on Stripe; seeding
+   * (createCustomer, POST /_sim/customers) saves any test card. false lets every card attach.
    */
   strictAttach?: boolean;
   /**

@@ -8,9 +8,9 @@ import { ApplicationFailure, log } from '@temporalio/activity';
 import Stripe from 'stripe';
 import { resolveDecision } from '../billing/attempt-resolution';
 import { decideFromPaymentIntent, decideFromReadError } from '../billing/charge-outcome';
-import { dunningAfterFailure } from '../billing/dunning';
+import { dunningAfterFailure, failureSignals } from '../billing/dunning-decision';
 import { movesFrom, type InvoiceStatus } from '../billing/invoice-state';
-import { countChargeAttempts } from '../db/dunning';
+import { countChargeAttempts, insertDunningDecision } from '../db/dunning';
 import { loadAttempt, loadInvoice, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
 import {
   findAttemptByKey, findAttemptsByPaymentIntent, findInvoiceIdsByPaymentIntent, loadStripeEvent, markStripeEventProcessed,
@@ -165,14 +165,15 @@ async function settle(tx: Tx, deps: ActivityDeps, target: InvoiceTarget, intent:
       if (!isCurrent) return { ...base, action: 'no_change', reason: 'stale_payment_intent' };
       if (!movesFrom('settleFailed', status)) return { ...base, action: 'no_change', reason: `invoice_${status}` };
       const failure = update.failure ?? { code: 'payment_failed', message: 'the payment failed' };
-      // The same retry plan a charge's own failure gets (src/billing/dunning.ts).
+      // The same retry plan a charge's own failure gets (src/billing/dunning-decision.ts).
+      const dunning = dunningAfterFailure({
+        ...failureSignals(failure, current), firstFailedAt: invoice.firstFailedAt, now,
+        chargeAttempts: await countChargeAttempts(tx, invoice.id), failedPaymentMethodId: current?.stripePaymentMethodId ?? null,
+      }, deps.dunningRules);
       const done = await settleInvoiceFailed(tx, {
-        invoiceId: invoice.id, attemptCount: invoice.attemptCount, from: status, paymentIntentId: intent.id, failure, now,
-        dunning: dunningAfterFailure({
-          code: failure.code, declineCode: failure.declineCode, firstFailedAt: invoice.firstFailedAt, now,
-          chargeAttempts: await countChargeAttempts(tx, invoice.id), failedPaymentMethodId: current?.stripePaymentMethodId ?? null,
-        }, deps.dunningPolicy),
+        invoiceId: invoice.id, attemptCount: invoice.attemptCount, from: status, paymentIntentId: intent.id, failure, now, dunning,
       });
+      if (done) await insertDunningDecision(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, decidedAt: now, decision: dunning.decision });
       return done ? { ...base, action: 'failed', reason: failure.code, from: status } : { ...base, action: 'no_change', reason: 'concurrent_change' };
     }
     default:

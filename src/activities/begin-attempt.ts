@@ -3,10 +3,11 @@
  * persist the attempt (with its idempotency key and exact parameters) before Stripe is called,
  * or resume the attempt this run (or an expired run) already started.
  */
-import { assessEligibility, isDue, type ChargeRequest } from '../billing/charge-eligibility';
-import { cardLimitReached } from '../billing/dunning';
+import { assessEligibility, isDue } from '../billing/charge-eligibility';
+import { decideRetryBudget } from '../billing/dunning-decision';
+import { networkOf } from '../billing/network-rules';
 import type { InvoiceRunResult } from '../billing/run-outcome';
-import { countCardAttemptsSince } from '../db/dunning';
+import { cardAttemptTimes, insertDunningDecision, knownCard, lockCardBudget } from '../db/dunning';
 import { loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
 import type { Tx } from '../db/sql';
 import { insertAttempt, postponeRetry, renewClaim, startAttemptOnInvoice } from '../db/transitions';
@@ -19,21 +20,33 @@ export type AttemptStart =
   /** Send (or re-send) this attempt's request. */
   | { kind: 'send'; attempt: StoredChargeAttempt; resumed: boolean }
   /** The attempt's PaymentIntent was `processing`: look it up to see whether it settled. */
-  | { kind: 'settle'; attempt: StoredChargeAttempt & { stripePaymentIntentId: string } };
+  | { kind: 'settle'; attempt: StoredChargeAttempt & { stripePaymentIntentId: string } }
+  /**
+   * A retry on a payment method whose card (fingerprint) no attempt has reported yet: look it up
+   * at Stripe, then begin again with `card`, so its network budget can be checked. Nothing written.
+   */
+  | { kind: 'need_card'; paymentMethodId: string };
+
+/** The card behind a payment method, as Stripe reports it (fingerprint null: not a card). */
+export interface CardOfPaymentMethod {
+  paymentMethodId: string;
+  fingerprint: string | null;
+  network: string | null;
+}
 
 export interface BeginAttemptInput {
   invoiceId: number;
   asOf: Date;
   /** The charging run that holds the claim: `${workflowId}/${runId}`. */
   claimRunId: string;
+  /** The card of the customer's payment method, looked up after a `need_card`. */
+  card?: CardOfPaymentMethod;
 }
 
 const skipped = (invoiceId: number, error: string): AttemptStart => ({
   kind: 'decided',
   result: { invoice_id: invoiceId, status: 'skipped', error },
 });
-
-const DAY_MS = 86_400_000;
 
 export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInput): Promise<AttemptStart> {
   const { invoiceId, asOf } = input;
@@ -147,12 +160,18 @@ async function startAttempt(
   }
 
   const { request } = eligibility;
-  if (isRetry && await cardRetryLimitReached(tx, deps, request, now)) {
-    await postponeRetry(tx, invoiceId, new Date(now.getTime() + DAY_MS));
-    return skipped(invoiceId, 'card retry limit reached (15 in 30 days): retry postponed by a day');
+  const card = input.card?.paymentMethodId === request.stripePaymentMethodId
+    ? input.card
+    : await cardFromAttempts(tx, request.stripePaymentMethodId);
+  if (isRetry) {
+    if (!card) return { kind: 'need_card', paymentMethodId: request.stripePaymentMethodId };
+    const postponed = await postponedByBudget(tx, deps, invoice, card, now);
+    if (postponed) return postponed;
   }
   const attempt: StoredChargeAttempt = {
     ...base,
+    cardFingerprint: card?.fingerprint ?? null,
+    cardNetwork: card?.network ?? null,
     idempotencyKey: newIdempotencyKey(invoiceId, attemptNumber, deps.randomId),
     stripeCustomerId: request.stripeCustomerId,
     stripePaymentMethodId: request.stripePaymentMethodId,
@@ -168,7 +187,27 @@ async function startAttempt(
   return { kind: 'send', attempt, resumed: false };
 }
 
-async function cardRetryLimitReached(tx: Tx, deps: ActivityDeps, request: ChargeRequest, now: Date): Promise<boolean> {
-  const attempts = await countCardAttemptsSince(tx, request.stripePaymentMethodId, new Date(now.getTime() - 30 * DAY_MS));
-  return cardLimitReached(attempts, deps.dunningPolicy);
+async function cardFromAttempts(tx: Tx, paymentMethodId: string): Promise<CardOfPaymentMethod | undefined> {
+  const known = await knownCard(tx, paymentMethodId);
+  return known && { paymentMethodId, fingerprint: known.fingerprint, network: known.network };
+}
+
+/**
+ * A retry must fit every rolling budget of the card's network, counted over all attempts on the
+ * card (same fingerprint), whatever invoice or customer they were for. The card's lock makes
+ * concurrent retries on it check one after the other; a retry that does not fit is postponed
+ * (failed → failed, a later next_attempt_at), never sent.
+ */
+async function postponedByBudget(tx: Tx, deps: ActivityDeps, invoice: ClaimedInvoice, card: CardOfPaymentMethod, now: Date): Promise<AttemptStart | undefined> {
+  if (card.fingerprint === null) return undefined; // not a card: no network budget
+  const rules = deps.dunningRules.networkRules;
+  const network = networkOf(card.network);
+  const longest = Math.max(...rules[network].budgets.map((b) => b.windowMs));
+  await lockCardBudget(tx, card.fingerprint, now);
+  const prior = await cardAttemptTimes(tx, { fingerprint: card.fingerprint, paymentMethodId: card.paymentMethodId, since: new Date(now.getTime() - longest) });
+  const decision = decideRetryBudget({ network, cardFingerprint: card.fingerprint, priorAttempts: prior, proposedAt: now }, rules);
+  if (decision.action !== 'postpone' || decision.nextAttemptAt === null) return undefined;
+  await postponeRetry(tx, invoice.id, decision.nextAttemptAt);
+  await insertDunningDecision(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, decidedAt: now, decision });
+  return skipped(invoice.id, `retry postponed to ${decision.nextAttemptAt.toISOString()}: ${decision.reason}`);
 }

@@ -3,15 +3,17 @@
  * number of times for the same invoice: retries resume the same attempt, never start another.
  */
 import { log } from '@temporalio/activity';
+import Stripe from 'stripe';
 import { resolveDecision, type AttemptUpdate } from '../billing/attempt-resolution';
-import { dunningAfterFailure } from '../billing/dunning';
+import { decideFromReadError } from '../billing/charge-outcome';
+import { dunningAfterFailure, failureSignals } from '../billing/dunning-decision';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { formatMoney } from '../billing/money';
-import { countChargeAttempts } from '../db/dunning';
+import { countChargeAttempts, insertDunningDecision } from '../db/dunning';
 import { loadInvoice } from '../db/invoices';
 import { withTransaction } from '../db/sql';
 import { resolveAttempt, type AttemptResolution } from '../db/transitions';
-import { beginAttempt } from './begin-attempt';
+import { beginAttempt, type AttemptStart, type CardOfPaymentMethod } from './begin-attempt';
 import type { StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
 import { systemicStripeFailure, transientStripeFailure } from './failures';
@@ -27,10 +29,14 @@ export interface ChargeInvoiceInput {
 
 export function makeChargeInvoice(deps: ActivityDeps) {
   return async function chargeInvoice(input: ChargeInvoiceInput): Promise<InvoiceRunResult> {
-    // 1. Claim (or resume) the attempt, persisted with its key before Stripe is called.
-    const start = await withTransaction(deps.db, (tx) =>
-      beginAttempt(tx, deps, { invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId }),
+    // 1. Claim (or resume) the attempt, persisted with its key before Stripe is called. A retry on
+    //    a card no attempt has reported yet first learns its fingerprint (for the network budget).
+    const begin = (card?: CardOfPaymentMethod): Promise<AttemptStart> => withTransaction(deps.db, (tx) =>
+      beginAttempt(tx, deps, { invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId, ...(card && { card }) }),
     );
+    let start = await begin();
+    if (start.kind === 'need_card') start = await begin(await lookUpCard(deps, input.invoiceId, start.paymentMethodId));
+    if (start.kind === 'need_card') throw transientStripeFailure(input.invoiceId, 'the payment method changed while its card was looked up');
     if (start.kind === 'decided') return start.result;
     const { attempt } = start;
     if (start.kind === 'send' && start.resumed) {
@@ -71,11 +77,17 @@ async function record(deps: ActivityDeps, attempt: StoredChargeAttempt, update: 
     if (update.invoiceStatus === 'failed' && update.failure) {
       // The retry plan is read under the same lock as the write.
       const invoice = await loadInvoice(tx, attempt.invoiceId, true);
-      write.dunning = dunningAfterFailure({
-        code: update.failure.code, declineCode: update.failure.declineCode, firstFailedAt: invoice?.firstFailedAt ?? null, now: write.now,
+      const dunning = dunningAfterFailure({
+        ...failureSignals(update.failure, attempt), firstFailedAt: invoice?.firstFailedAt ?? null, now: write.now,
         chargeAttempts: await countChargeAttempts(tx, attempt.invoiceId), failedPaymentMethodId: attempt.stripePaymentMethodId,
-      }, deps.dunningPolicy);
-      if (write.dunning.nextAttemptAt) entry.next_attempt_at = write.dunning.nextAttemptAt.toISOString();
+      }, deps.dunningRules);
+      write.dunning = dunning;
+      if (dunning.nextAttemptAt) entry.next_attempt_at = dunning.nextAttemptAt.toISOString();
+      const resolved = await resolveAttempt(tx, write);
+      if (resolved) {
+        await insertDunningDecision(tx, { invoiceId: attempt.invoiceId, attemptNumber: attempt.attemptNumber, decidedAt: write.now, decision: dunning.decision });
+      }
+      return resolved;
     }
     return resolveAttempt(tx, write);
   });
@@ -96,4 +108,17 @@ async function reportCurrentState(deps: ActivityDeps, invoiceId: number): Promis
     return { invoice_id: invoiceId, status, payment_intent_id: paymentIntentId, error: 'resolved concurrently by another process' };
   }
   return { invoice_id: invoiceId, status: 'skipped', error: `resolved concurrently; invoice is now ${status ?? 'missing'}` };
+}
+
+/** The card (fingerprint, network) of a payment method, from Stripe; not a card: fingerprint null. */
+export async function lookUpCard(deps: ActivityDeps, invoiceId: number, paymentMethodId: string): Promise<CardOfPaymentMethod> {
+  try {
+    const pm = await deps.stripe.paymentMethods.retrieve(paymentMethodId);
+    return { paymentMethodId, fingerprint: pm.card?.fingerprint ?? null, network: pm.card?.brand ?? null };
+  } catch (err) {
+    // A payment method Stripe does not know: the charge itself will fail and say so; no budget applies.
+    if (err instanceof Stripe.errors.StripeInvalidRequestError && err.statusCode === 404) return { paymentMethodId, fingerprint: null, network: null };
+    const decision = decideFromReadError(err, 'payment method lookup');
+    throw decision.kind === 'systemic' ? systemicStripeFailure(decision.message) : transientStripeFailure(invoiceId, decision.message);
+  }
 }

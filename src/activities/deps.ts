@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { msToNumber } from '@temporalio/common';
-import { DEFAULT_DUNNING_POLICY, type DunningPolicy } from '../billing/dunning';
+import { DEFAULT_DUNNING_RULES, type DunningRules } from '../billing/dunning-decision';
 import { AUTHENTICATION_EXPIRY } from '../shared';
 import type { Db } from '../db/sql';
 
@@ -16,8 +16,8 @@ export interface ActivityDeps {
   settlementRecheckMs: number;
   /** Beyond this age an attempt's key may have expired at Stripe (kept ≥ 24 h): look up, never re-send. */
   keyRetentionMs: number;
-  /** When soft declines are charged again, and the limits on retries. */
-  dunningPolicy: DunningPolicy;
+  /** When declines are charged again: the schedule, the advice policy and the card network rules (budgets). */
+  dunningRules: DunningRules;
   /** How long a customer has to finish a 3-D Secure authentication before the invoice fails. */
   authExpiryMs: number;
 }
@@ -26,6 +26,6 @@ export const DEFAULT_TIMINGS = {
   claimLeaseMs: 30 * 60_000,
   settlementRecheckMs: 60 * 60_000,
   keyRetentionMs: 23 * 60 * 60_000,
-  dunningPolicy: DEFAULT_DUNNING_POLICY,
+  dunningRules: DEFAULT_DUNNING_RULES,
   authExpiryMs: msToNumber(AUTHENTICATION_EXPIRY),
 };

@@ -5,7 +5,7 @@
  * sequential reference, so the three can never disagree.
  */
 import type { AttemptOutcome } from './attempt-outcome';
-import type { ChargeDecision } from './charge-outcome';
+import type { ChargeDecision, DeclineDetails } from './charge-outcome';
 import type { InvoiceStatus } from './invoice-state';
 import type { InvoiceRunResult } from './run-outcome';
 
@@ -14,7 +14,7 @@ export interface AttemptUpdate {
   outcome: Exclude<AttemptOutcome, 'in_flight'>;
   invoiceStatus: Extract<InvoiceStatus, 'paid' | 'requires_auth' | 'failed' | 'processing' | 'pending'>;
   paymentIntentId?: string;
-  failure?: { code: string; declineCode?: string; message: string };
+  failure?: { code: string; declineCode?: string; message: string; details?: DeclineDetails };
 }
 
 /** What the attempt charged, for the run's entry. */
@@ -68,7 +68,9 @@ export function resolveDecision(decision: ChargeDecision, attempt: AttemptFacts,
         kind: 'record',
         update: {
           outcome: 'failed', invoiceStatus: 'failed', paymentIntentId: decision.paymentIntentId,
-          failure: { code: decision.code, declineCode: decision.declineCode, message: decision.message },
+          failure: {
+            code: decision.code, declineCode: decision.declineCode, message: decision.message, ...(decision.details && { details: decision.details }),
+          },
         },
         entry: { invoice_id, status: 'failed', payment_intent_id: decision.paymentIntentId, error: decision.message, ...money },
       };

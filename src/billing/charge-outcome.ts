@@ -11,13 +11,44 @@ const E = Stripe.errors;
 export interface PaymentIntentView {
   id: string;
   status: string;
-  last_payment_error?: { code?: string; decline_code?: string; message?: string } | null;
+  last_payment_error?: DeclineFields & { code?: string; decline_code?: string; message?: string } | null;
+}
+
+/** The advice and card fields of a decline (a card error, or a PaymentIntent's last_payment_error). */
+export interface DeclineFields {
+  advice_code?: string;
+  network_advice_code?: string;
+  network_decline_code?: string;
+  payment_method?: { card?: { fingerprint?: string | null; brand?: string | null } | null } | null;
+}
+
+/** What a decline says beyond its codes: Stripe's advice, the network's codes, the card it hit. */
+export interface DeclineDetails {
+  adviceCode?: string;
+  networkAdviceCode?: string;
+  networkDeclineCode?: string;
+  cardFingerprint?: string;
+  cardNetwork?: string;
+}
+
+/** Only the fields Stripe sent, so a decline without advice compares equal to one from before. */
+export function declineDetails(e: DeclineFields | null | undefined): DeclineDetails | undefined {
+  if (!e) return undefined;
+  const card = e.payment_method?.card;
+  const d: DeclineDetails = {
+    ...(e.advice_code && { adviceCode: e.advice_code }),
+    ...(e.network_advice_code && { networkAdviceCode: e.network_advice_code }),
+    ...(e.network_decline_code && { networkDeclineCode: e.network_decline_code }),
+    ...(card?.fingerprint && { cardFingerprint: card.fingerprint }),
+    ...(card?.brand && { cardNetwork: card.brand }),
+  };
+  return Object.keys(d).length > 0 ? d : undefined;
 }
 
 export type ChargeDecision =
   | { kind: 'paid'; paymentIntentId: string }
   | { kind: 'requires_auth'; paymentIntentId?: string; code: string; message: string }
-  | { kind: 'failed'; paymentIntentId?: string; code: string; declineCode?: string; message: string }
+  | { kind: 'failed'; paymentIntentId?: string; code: string; declineCode?: string; message: string; details?: DeclineDetails }
   | { kind: 'processing'; paymentIntentId: string }
   /** Nothing was charged and the invoice may be charged later as it is: release it to pending. */
   | { kind: 'skipped'; code: string; message: string }
@@ -54,12 +85,14 @@ export function decideFromPaymentIntent(pi: PaymentIntentView): ChargeDecision {
       if (isAuthenticationRequired(err)) {
         return { kind: 'requires_auth', paymentIntentId: pi.id, code: AUTHENTICATION_REQUIRED, message: err?.message ?? 'the customer must authenticate this payment' };
       }
+      const details = declineDetails(err);
       return {
         kind: 'failed',
         paymentIntentId: pi.id,
         code: err?.code ?? `payment_intent_${pi.status}`,
         declineCode: err?.decline_code,
         message: err?.message ?? `PaymentIntent ended in status ${pi.status}`,
+        ...(details && { details }),
       };
     }
   }
@@ -88,12 +121,14 @@ export function decideFromStripeError(err: Stripe.errors.StripeError): ChargeDec
     if (isAuthenticationRequired(err)) {
       return { kind: 'requires_auth', paymentIntentId: err.payment_intent?.id, code: AUTHENTICATION_REQUIRED, message };
     }
+    const details = declineDetails(err);
     return {
       kind: 'failed',
       paymentIntentId: err.payment_intent?.id,
       code: err.code ?? 'card_error',
       declineCode: err.decline_code,
       message,
+      ...(details && { details }),
     };
   }
   if (err instanceof E.StripeAPIError || status >= 500) {

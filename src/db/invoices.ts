@@ -177,7 +177,7 @@ export async function loadInvoice(conn: Db | Tx, invoiceId: number, lock: boolea
 }
 
 const ATTEMPT_COLUMNS = `invoice_id, attempt_number, is_retry, idempotency_key, stripe_customer_id, stripe_payment_method_id,
-            stripe_payment_intent_id, amount_cents, currency, outcome, run_id, started_at`;
+            stripe_payment_intent_id, amount_cents, currency, outcome, run_id, started_at, card_fingerprint, card_network`;
 
 function toAttempt(r: Row): AttemptRecord {
   return {
@@ -193,6 +193,8 @@ function toAttempt(r: Row): AttemptRecord {
     outcome: readAttemptOutcome(r),
     claimRunId: text(r.run_id),
     startedAt: date(r.started_at),
+    cardFingerprint: textOrNull(r.card_fingerprint),
+    cardNetwork: textOrNull(r.card_network),
   };
 }
 

@@ -14,14 +14,20 @@ export interface InvoiceReportRow {
   lastFailure: string | null;
   dunningStoppedReason: string | null;
   paymentIntentId: string | null;
+  /** The latest dunning decision: the rule that fired, its reason and inputs (JSON), when it was made. */
+  decision: { rule: string; reason: string; inputs: string; decidedAt: Date; action: string } | null;
 }
 
 export async function listInvoicesForReport(db: Db, q: { statuses: string[]; limit: number }): Promise<InvoiceReportRow[]> {
   const [rows] = await db.query<Row[]>(
     `SELECT i.id, i.status, i.amount_cents, i.currency, i.due_date, i.next_attempt_at, i.failure_code, i.decline_code,
             i.dunning_stopped_reason, i.stripe_payment_intent_id,
-            COUNT(a.id) AS attempts, COALESCE(SUM(a.is_retry), 0) AS retries, MAX(a.started_at) AS last_attempt_at
+            COUNT(a.id) AS attempts, COALESCE(SUM(a.is_retry), 0) AS retries, MAX(a.started_at) AS last_attempt_at,
+            -- At most one decision row joins per invoice, so MAX() is that row's value (portable ANY_VALUE).
+            MAX(d.rule) AS decision_rule, MAX(d.reason) AS decision_reason, MAX(d.inputs) AS decision_inputs,
+            MAX(d.decided_at) AS decided_at, MAX(d.action) AS decision_action
        FROM invoice i LEFT JOIN payment_attempt a ON a.invoice_id = i.id AND a.idempotency_key IS NOT NULL
+       LEFT JOIN dunning_decision d ON d.id = (SELECT MAX(x.id) FROM dunning_decision x WHERE x.invoice_id = i.id)
       WHERE i.status IN (?)
       GROUP BY i.id
       ORDER BY i.id
@@ -41,5 +47,9 @@ export async function listInvoicesForReport(db: Db, q: { statuses: string[]; lim
     lastFailure: r.failure_code ? [r.failure_code, r.decline_code].filter(Boolean).join('/') : null,
     dunningStoppedReason: r.dunning_stopped_reason as string | null,
     paymentIntentId: r.stripe_payment_intent_id as string | null,
+    decision: r.decision_rule === null || r.decision_rule === undefined ? null : {
+      rule: String(r.decision_rule), reason: String(r.decision_reason), inputs: String(r.decision_inputs),
+      decidedAt: r.decided_at as Date, action: String(r.decision_action),
+    },
   }));
 }

@@ -7,6 +7,7 @@
  */
 import type { ResultSetHeader } from 'mysql2/promise';
 import { ATTEMPT_TRANSITIONS, type AttemptOutcome } from '../billing/attempt-outcome';
+import type { DeclineDetails } from '../billing/charge-outcome';
 import { INVOICE_TRANSITIONS, type FromState, type ToState } from '../billing/invoice-state';
 import { truncate, type Tx } from './sql';
 
@@ -39,7 +40,26 @@ export interface AttemptRecord {
   /** The charging run that made the attempt and holds (or held) the invoice's claim. */
   claimRunId: string;
   startedAt: Date;
+  /** The card the attempt goes to, when known before sending (budgets count per card). */
+  cardFingerprint?: string | null;
+  cardNetwork?: string | null;
 }
+
+/** A failure as written: codes, message, and the decline's advice and card when Stripe sent them. */
+export interface FailureWrite {
+  code: string;
+  declineCode?: string;
+  message: string;
+  details?: DeclineDetails;
+}
+
+/** The attempt row's advice and card columns for a failure (the card keeps what the claim knew when Stripe sent none). */
+function adviceColumns(f: FailureWrite | undefined): (string | null)[] {
+  const d = f?.details;
+  return [d?.adviceCode ?? null, d?.networkAdviceCode ?? null, d?.networkDeclineCode ?? null, d?.cardFingerprint ?? null, d?.cardNetwork ?? null];
+}
+const SET_ADVICE_COLUMNS = `advice_code = ?, network_advice_code = ?, network_decline_code = ?,
+            card_fingerprint = COALESCE(?, card_fingerprint), card_network = COALESCE(?, card_network)`;
 
 /**
  * pending | failed → processing (claim), or pending → failed | pending for attempts decided
@@ -84,12 +104,13 @@ export async function insertAttempt(
     `INSERT INTO payment_attempt
        (invoice_id, attempt_number, is_retry, idempotency_key, stripe_customer_id, stripe_payment_method_id,
         stripe_payment_intent_id, outcome, failure_code, decline_code, failure_message,
-        amount_cents, currency, run_id, started_at, finished_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        amount_cents, currency, run_id, started_at, finished_at, card_fingerprint, card_network)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       a.invoiceId, a.attemptNumber, a.isRetry, a.idempotencyKey, a.stripeCustomerId, a.stripePaymentMethodId,
       a.stripePaymentIntentId, a.outcome, a.failureCode ?? null, a.declineCode ?? null,
       truncate(a.failureMessage), a.amountCents, a.currency, a.claimRunId, a.startedAt, a.finishedAt ?? null,
+      a.cardFingerprint ?? null, a.cardNetwork ?? null,
     ],
   );
 }
@@ -117,7 +138,7 @@ export interface AttemptResolution {
   /** The invoice's next status; 'processing' keeps the claim for settlement. */
   invoiceStatus: ToState<'resolveAttempt'>;
   paymentIntentId?: string;
-  failure?: { code: string; declineCode?: string; message: string };
+  failure?: FailureWrite;
   now: Date;
   /** For 'processing': when recovery should look at it again. */
   leaseExpiresAt?: Date;
@@ -169,11 +190,13 @@ export async function resolveAttempt(tx: Tx, r: AttemptResolution): Promise<bool
   await tx.query(
     `UPDATE payment_attempt
         SET outcome = ?, stripe_payment_intent_id = COALESCE(?, stripe_payment_intent_id),
-            failure_code = ?, decline_code = ?, failure_message = ?, finished_at = ?
+            failure_code = ?, decline_code = ?, failure_message = ?, finished_at = ?,
+            ${SET_ADVICE_COLUMNS}
       WHERE invoice_id = ? AND attempt_number = ? AND outcome IN (?)`,
     [
       r.outcome, r.paymentIntentId ?? null,
       r.failure?.code ?? null, r.failure?.declineCode ?? null, truncate(r.failure?.message), r.now,
+      ...adviceColumns(r.failure),
       r.invoiceId, r.attemptNumber, ATTEMPT_TRANSITIONS.resolve.from,
     ],
   );
@@ -226,7 +249,7 @@ export interface FailedSettlement {
   attemptCount: number;
   from: FromState<'settleFailed'>;
   paymentIntentId: string;
-  failure: { code: string; declineCode?: string; message: string };
+  failure: FailureWrite;
   /** The retry plan, as a charge's own failure writes it (next_attempt_at NULL: no automatic retry). */
   dunning: DunningColumns;
   now: Date;
@@ -257,10 +280,11 @@ export async function settleInvoiceFailed(tx: Tx, s: FailedSettlement): Promise<
     await tx.query<ResultSetHeader>(
       `UPDATE payment_attempt
           SET outcome = 'failed', stripe_payment_intent_id = ?,
-              failure_code = ?, decline_code = ?, failure_message = ?, finished_at = ?
+              failure_code = ?, decline_code = ?, failure_message = ?, finished_at = ?,
+              ${SET_ADVICE_COLUMNS}
         WHERE invoice_id = ? AND attempt_number = ? AND outcome IN (?)`,
-      [s.paymentIntentId, s.failure.code, s.failure.declineCode ?? null, message, s.now, s.invoiceId, s.attemptCount,
-        ATTEMPT_TRANSITIONS.settleFailed.from],
+      [s.paymentIntentId, s.failure.code, s.failure.declineCode ?? null, message, s.now, ...adviceColumns(s.failure),
+        s.invoiceId, s.attemptCount, ATTEMPT_TRANSITIONS.settleFailed.from],
     );
   }
   return true;
@@ -281,7 +305,7 @@ export async function expireAuthentication(tx: Tx, q: { invoiceId: number; payme
   return res.affectedRows === 1;
 }
 
-/** failed → failed: the card's retry limit is reached, so this invoice is tried again later. */
+/** failed → failed: a card network budget is used up, so this invoice is tried again when the window allows. */
 export async function postponeRetry(tx: Tx, invoiceId: number, until: Date): Promise<boolean> {
   const [res] = await tx.query<ResultSetHeader>(
     'UPDATE invoice SET next_attempt_at = ? WHERE id = ? AND status IN (?)',

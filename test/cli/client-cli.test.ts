@@ -75,12 +75,20 @@ describe('client CLI against the real dev server', function () {
     assert.match(out, /paid 4 · requires_auth 1 · failed 2 · skipped 1/);
     assert.match(out, /charges sent: 7 first attempts, 0 retries/);
     const report = await cli('invoices', '--status', 'failed,requires_auth');
-    const lines = report.trim().split('\n');
+    const [overview, details] = report.trim().split('\n\n');
+    const lines = overview.split('\n');
     assert.equal(lines.length, 2 + 3, report);
+    assert.match(lines[0], /\bnext\b.*\bwhy\b/);
+    // Each failed invoice says why (the rule that fired, in words, and its inputs) and what happens next.
+    const explained = details.split('\n').filter((l) => l.startsWith('invoice '));
+    assert.equal(explained.length, 2, report);
+    assert.match(details, /why: {2}schedule:day-1: Retry on day 1 after the first failure/);
+    assert.match(details, /from code=card_declined, decline_code=insufficient_funds, advice_code=try_again_later, network_decline_code=51, network=visa/);
+    assert.match(details, /next: \d{4}-\d\d-\d\dT/);
     const insufficient = lines.find((l) => l.includes('insufficient_funds'));
     assert.ok(insufficient, report);
     assert.match(insufficient, /75\.00 USD\s+1\s+0\s+\S+\s+\d{4}-\d\d-\d\dT/, 'a soft decline shows its next attempt');
-    assert.match(lines.find((l) => l.includes('generic_decline')) ?? '', /failed/);
+    assert.match(lines.find((l) => l.includes('generic_decline')) ?? '', /failed.*schedule:day-1/);
     assert.match(lines.find((l) => l.includes('requires_auth')) ?? '', /pi_/);
   });
 

@@ -92,8 +92,8 @@ describe('stripe-simulator: card fingerprints, brand and networks', () => {
   });
 });
 
-describe('stripe-simulator: strictAttach refuses declining cards as Stripe does', () => {
-  const { sim, stripe } = useSimulator({ rateLimitPerSecond: 1000, strictAttach: true });
+describe('stripe-simulator: declining cards are refused at attach as Stripe does (by default)', () => {
+  const { sim, stripe } = useSimulator({ rateLimitPerSecond: 1000 });
 
   for (const pm of ['pm_card_chargeDeclined', 'pm_card_chargeDeclinedInsufficientFunds', 'pm_card_visa_chargeDeclinedLostCard', 'pm_card_chargeDeclinedIncorrectCvc']) {
     it(`${pm} fails to attach with its decline`, async () => {
@@ -114,6 +114,18 @@ describe('stripe-simulator: strictAttach refuses declining cards as Stripe does'
     const seeded = sim().createCustomer({ paymentMethod: 'pm_card_chargeDeclinedInsufficientFunds' });
     const err = await rejectsWith(offSession(stripe(), seeded.paymentMethodId ?? '', seeded.customerId), StripeCardError);
     assert.equal(err.decline_code, 'insufficient_funds');
+  });
+});
+
+describe('stripe-simulator: strictAttach: false lets declining cards attach', () => {
+  const { stripe } = useSimulator({ rateLimitPerSecond: 1000, strictAttach: false });
+
+  it('pm_card_chargeDeclined attaches and declines when charged', async () => {
+    const c = await stripe().customers.create({});
+    const pm = await stripe().paymentMethods.attach('pm_card_chargeDeclined', { customer: c.id });
+    assert.equal(pm.customer, c.id);
+    const err = await rejectsWith(offSession(stripe(), pm.id, c.id), StripeCardError);
+    assert.equal(err.decline_code, 'generic_decline');
   });
 });
 

@@ -64,6 +64,9 @@ const TABLE: Row[] = [
   { pm: 'pm_sim_processing', expect: 'processing' },
 ];
 
+/** Documented to attach: pm_card_chargeCustomerFail declines only when charged; 3-D Secure cards attach. */
+const ATTACHES_THEN_DECLINES = new Set(['pm_card_chargeCustomerFail', 'pm_card_authenticationRequired']);
+
 describe('stripe-simulator: test payment methods (off-session, confirm=true)', () => {
   const { sim, stripe } = useSimulator({ rateLimitPerSecond: 1000 });
   let invoice = 0;
@@ -77,13 +80,26 @@ describe('stripe-simulator: test payment methods (off-session, confirm=true)', (
           let customer: string | undefined;
           let paymentMethod = row.pm;
           if (mode === 'attached to a customer') {
-            const c = await stripe().customers.create({
+            const create = () => stripe().customers.create({
               email: 'payer@example.com',
               payment_method: row.pm,
               invoice_settings: { default_payment_method: row.pm },
             });
-            customer = c.id;
-            paymentMethod = c.invoice_settings.default_payment_method as string;
+            if (row.expect === 'decline' && !ATTACHES_THEN_DECLINES.has(row.pm)) {
+              // Stripe validates a card on attach: a declining card is refused with its decline
+              // and nothing is created; seeding saves it (a card that began declining later).
+              const refused = await rejectsWith(create(), StripeCardError);
+              assert.equal(refused.statusCode, 402);
+              assert.equal(refused.code, row.code);
+              assert.equal(refused.decline_code, row.declineCode);
+              const seeded = sim().createCustomer({ email: 'payer@example.com', paymentMethod: row.pm });
+              customer = seeded.customerId;
+              paymentMethod = seeded.paymentMethodId ?? '';
+            } else {
+              const c = await create();
+              customer = c.id;
+              paymentMethod = c.invoice_settings.default_payment_method as string;
+            }
             assert.match(paymentMethod, /^pm_[A-Za-z0-9]{24}$/, 'attaching a token creates a new pm_…');
             const pm = await stripe().paymentMethods.retrieve(paymentMethod);
             assert.equal(pm.customer, customer);
