@@ -107,6 +107,8 @@ export interface ChargeRun {
   inFlight: number;
   /** Set by the first charge Stripe refused for the account or key: the run stops. */
   systemicStop?: string;
+  /** Per-customer lanes of this execution (customer-lanes.ts): empty whenever inFlight is 0. */
+  readonly lanes: Map<number, InvoiceRef[]>;
 }
 
 /** Reads the options (or the carried state) and answers the progress query from then on. */
@@ -128,6 +130,7 @@ export function openRun(input: ChargeRunInput): ChargeRun {
     phase: carry?.phase ?? (dryRun ? 'due' : 'recover'),
     cursor: carry?.cursor ?? 0,
     inFlight: 0,
+    lanes: new Map(),
   };
   setHandler(progressQuery, () => ({
     phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,
