@@ -85,7 +85,7 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
         { ...base, ...at(25), name: 'seq-300', kind: 'sequential', n: o.quick ? 30 : 150, maxMs: o.quick ? 15_000 : 60_000 },
         { ...base, ...at(25), name: 'noop-25', kind: 'noop', n: o.quick ? 300 : 1500 },
         { ...base, ...at(25), name: 'wf-300-25', kind: 'workflow', n, oneCustomerInvoices: 30, workerDefaultRate: true, sequentialRef: 'seq-300', noopRef: 'noop-25' },
-        { ...base, ...at(100), name: 'noop-100', kind: 'noop', n: o.quick ? 600 : 3000 },
+        { ...base, ...at(100), name: 'noop-100', kind: 'noop', n: o.quick ? 600 : 2000 },
         { ...base, ...at(100), name: 'wf-300-100', kind: 'workflow', n, oneCustomerInvoices: 30, sequentialRef: 'seq-300', noopRef: 'noop-100' },
       ],
     };

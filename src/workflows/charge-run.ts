@@ -68,7 +68,8 @@ export const progressQuery = defineQuery<ChargeRunProgress>('progress');
 export const DEFAULTS = {
   pageSize: 200,
   /**
-   * Charges in flight. Stripe's 100/s at ~300 ms per PaymentIntent needs 30, plus the claim,
+   * Charges in flight. The default 25 charges/s needs ~8 at ~300 ms per PaymentIntent; a limit
+   * raised to 100/s needs 30, plus the claim,
    * the record and Temporal's dispatch around each call, which grow when the CPU is busy: 75
    * holds the rate limit with headroom (BENCHMARKS.md; 50 reached ~90 %).
    */
