@@ -34,6 +34,8 @@ const COLUMNS: Array<[string, (r: ScenarioResult) => string]> = [
   ['runs', (r) => (r.history ? String(r.history.runs) : '')],
   ['events/run max', (r) => (r.history ? String(r.history.maxEvents) : '')],
   ['429s', (r) => String(r.stripe.rateLimited429)],
+  ['lock t/o', (r) => (r.stripe.lockTimeouts === undefined ? '' : String(r.stripe.lockTimeouts))],
+  ['% 429', (r) => (r.stripe.percent429 === undefined ? '' : r.stripe.percent429.toFixed(2))],
   ['other load', (r) => (r.otherLoadCores !== undefined ? r.otherLoadCores.toFixed(2) : '')],
   ['ok', (r) => (r.problems.length === 0 ? 'yes' : 'NO')],
 ];

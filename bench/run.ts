@@ -4,6 +4,7 @@
  *
  *   npm run bench                       the standard suite (300 ms / 100/s and zero latency)
  *   npm run bench -- --quick            the same at small N, for development
+ *   npm run bench -- --limits           Stripe's per-endpoint limits: 25/s (default) vs 100/s (raised), lanes, 429s
  *   npm run bench -- --scale            10k vs 100k invoices (zero latency, 1000/s): memory and continue-as-new
  *   npm run bench -- --db-scale         a business database of 100k vs 10M invoices: adoption and query latency (bench/db-scale.ts)
  *   npm run bench -- --only wf-300      some scenarios of the chosen suite (comma separated)
@@ -27,6 +28,7 @@ import { failedResult, openContext, runScenario, type BenchContext, type Scenari
 
 interface Options {
   quick: boolean;
+  limits: boolean;
   dbScale: boolean;
   scale: boolean;
   only?: string;
@@ -49,6 +51,7 @@ const int = (v: string) => {
 
 const program = new Command('bench')
   .option('--quick', 'small N, for development', false)
+  .option('--limits', "Stripe's limits: 25/s (default) and 100/s (raised) charges, 300 ms, 5,000 invoices incl. 30 of one customer", false)
   .option('--scale', '10k vs 100k invoices at zero latency (1000/s): continue-as-new and memory', false)
   .option('--db-scale', 'the queries on 100k vs 10M invoices, adoption of a 1M-row table under inserts (keeps .data/bench-db-scale)', false)
   .option('--only <names>', 'run only these scenarios (comma separated)')
@@ -71,6 +74,22 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
     maxResultsInSummary: DEFAULTS.maxResultsInSummary,
   };
   const base = { workers: 1, tuning, runtime: o.tsx ? 'tsx' as const : 'compiled' as const, ...(o.workerNodeOptions ? { nodeOptions: o.workerNodeOptions } : {}) };
+  if (o.limits) {
+    // Stripe's 2026 limits (issue 11): the charge endpoint at its 25/s default (the worker's
+    // default rate) and raised to 100/s, 300 ms, one customer with 30 consecutive invoices.
+    const n = o.n ?? (o.quick ? 600 : 5000);
+    const at = (create: number) => ({ latencyMs: 300, rateLimit: create, stripeLimits: { createPerSecond: create } });
+    return {
+      suite: o.quick ? 'limits-quick' : 'limits',
+      specs: [
+        { ...base, ...at(25), name: 'seq-300', kind: 'sequential', n: o.quick ? 30 : 150, maxMs: o.quick ? 15_000 : 60_000 },
+        { ...base, ...at(25), name: 'noop-25', kind: 'noop', n: o.quick ? 300 : 1500 },
+        { ...base, ...at(25), name: 'wf-300-25', kind: 'workflow', n, oneCustomerInvoices: 30, workerDefaultRate: true, sequentialRef: 'seq-300', noopRef: 'noop-25' },
+        { ...base, ...at(100), name: 'noop-100', kind: 'noop', n: o.quick ? 600 : 2000 },
+        { ...base, ...at(100), name: 'wf-300-100', kind: 'workflow', n, oneCustomerInvoices: 30, sequentialRef: 'seq-300', noopRef: 'noop-100' },
+      ],
+    };
+  }
   if (o.scale) {
     const small = o.n ?? 10_000;
     return {

@@ -10,6 +10,7 @@ import { CHARGE_WORKFLOW_TYPE } from '../src/shared';
 import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
 import { PhaseMeter, RssSampler } from './proc-stats';
 import { emptyTables } from '../dev/stack/empty-tables';
+import { STRIPE_RATE_LIMITS } from '../dev/stripe-simulator';
 import { seedInvoices, type Seeded } from './seed';
 import { runSequential } from './sequential';
 import { startWorkerProcess, workerEntry, type WorkerProcess, type WorkerRuntime } from './worker-process';
@@ -45,6 +46,16 @@ export interface ScenarioSpec {
   runtime: WorkerRuntime;
   /** Task-queue partitions of the server it runs on; default: the bench's main server (1). */
   partitions?: number | 'default';
+  /**
+   * Stripe's 2026 limits in the simulator instead of one bucket: a live-mode key (global 100/s),
+   * every endpoint 25/s, `POST /v1/payment_intents` at `createPerSecond` (25 = Stripe's default,
+   * more = a raised account); lock_timeout for every write that overlaps another of its customer.
+   */
+  stripeLimits?: { createPerSecond: number };
+  /** The worker runs with its default STRIPE_RATE_LIMIT_PER_SECOND (the variable is not set). */
+  workerDefaultRate?: boolean;
+  /** Workflow only: this many extra invoices (consecutive ids, in the middle) of one customer. */
+  oneCustomerInvoices?: number;
 }
 
 export interface ProcFigures {
@@ -94,7 +105,14 @@ export interface ScenarioResult {
   summaryBytes?: number;
   /** Cores the rest of the machine kept busy during the run (other work on this shared box). */
   otherLoadCores?: number;
-  stripe: { requests: number; rateLimited429: number };
+  stripe: {
+    requests: number;
+    rateLimited429: number;
+    /** 429 `lock_timeout`s (not in rateLimited429), writes that overlapped another of their customer, and 429s of both kinds per request. */
+    lockTimeouts?: number;
+    customerWriteOverlaps?: number;
+    percent429?: number;
+  };
   verified: string[];
   problems: string[];
 }
@@ -119,10 +137,19 @@ function bound(spec: ScenarioSpec): number {
   return Math.min(spec.rateLimit, byLatency);
 }
 
+/** The key the limits suite charges with: live mode, so the simulator applies the 100/s global limit. */
+export const BENCH_LIVE_KEY = 'sk_live_bench_simulator';
+
 function configureSimulator(ctx: BenchContext, spec: ScenarioSpec): void {
   ctx.stack.stripe.reset();
+  const limits = spec.stripeLimits;
   ctx.stack.stripe.configure({
-    rateLimitPerSecond: spec.rateLimit,
+    ...(limits
+      ? {
+        rateLimits: { ...STRIPE_RATE_LIMITS, endpoints: { ...STRIPE_RATE_LIMITS.endpoints, 'POST /v1/payment_intents': limits.createPerSecond } },
+        lockTimeout: { probability: 1, windowMs: 0 },
+      }
+      : { rateLimitPerSecond: spec.rateLimit, lockTimeout: { probability: 0, windowMs: 0 } }),
     latency: { distribution: 'fixed', meanMs: spec.latencyMs },
     faults: { next: [], error500Rate: 0, resetBeforeRate: 0, dropAfterCommitRate: 0, slowResponseRate: 0, rateLimit429Rate: 0 },
   });
@@ -171,14 +198,17 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
   configureSimulator(ctx, spec);
   if (spec.kind === 'workflow') {
     const t0 = Date.now();
-    seeded = await seedInvoices(ctx.db, ctx.stack.stripe, { count: spec.n, customers: Math.min(1000, spec.n), dueDate: DUE });
-    ctx.log(`  seeded ${spec.n} invoices in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+    seeded = await seedInvoices(ctx.db, ctx.stack.stripe, {
+      count: spec.n, customers: Math.min(1000, spec.n), dueDate: DUE, ...(spec.oneCustomerInvoices && { oneCustomerInvoices: spec.oneCustomerInvoices }),
+    });
+    ctx.log(`  seeded ${seeded.count} invoices in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   }
   const workerRate = spec.workerRate ?? spec.rateLimit;
   const env: Record<string, string> = {
     ...ctx.stack.env,
     TASK_QUEUE: taskQueue,
-    STRIPE_RATE_LIMIT_PER_SECOND: String(workerRate),
+    ...(spec.workerDefaultRate ? {} : { STRIPE_RATE_LIMIT_PER_SECOND: String(workerRate) }),
+    ...(spec.stripeLimits && { STRIPE_SECRET_KEY: BENCH_LIVE_KEY, STRIPE_ALLOW_LIVE_KEY: 'true' }),
     WORKER_ACTIVITY_SLOTS: String(spec.tuning.slots),
     DB_POOL_SIZE: String(spec.tuning.dbPool),
     BENCH_NOOP_INVOICES: String(spec.n),
@@ -213,7 +243,8 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
         .catch(() => undefined);
     }, 20_000);
     // Bounded: a run that stalls (a broken worker, an unregistered activity) is terminated.
-    const deadlineMs = Math.max(180_000, (4_000 * spec.n) / Math.min(bound(spec), 500));
+    // The limits suite runs late on a shared machine: at least 15 min before it gives up.
+    const deadlineMs = Math.max(spec.stripeLimits ? 900_000 : 180_000, (4_000 * spec.n) / Math.min(bound(spec), 500));
     let deadline: NodeJS.Timeout | undefined;
     let summary: ChargeRunSummary;
     try {
@@ -251,7 +282,11 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     result.mariadb = procFigures(m.get(ctx.stack.mysql.pid));
     result.benchProcess = procFigures(m.get(process.pid));
     const stats = ctx.stack.stripe.stats();
-    result.stripe = { requests: stats.requests - requestsBefore, rateLimited429: stats.rateLimited };
+    const requests = stats.requests - requestsBefore;
+    result.stripe = {
+      requests, rateLimited429: stats.rateLimited, lockTimeouts: stats.lockTimeouts, customerWriteOverlaps: stats.customerWriteOverlaps,
+      percent429: requests ? round(((stats.rateLimited + stats.lockTimeouts) / requests) * 100, 3) : 0,
+    };
     result.summaryBytes = Buffer.byteLength(JSON.stringify(summary));
     result.history = await historyOfChain(ctx.client, workflowId, summary.continuedAsNew + 1, started);
     if (spec.kind === 'workflow') result.timeline = await timeline(ctx, started, result.history?.runStartsSec ?? []);
@@ -259,6 +294,12 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     if (spec.kind === 'noop') {
       check(result, summary.totals.paid === spec.n && summary.found === spec.n, `summary: ${spec.n} found and paid`, `summary found ${summary.found}, paid ${summary.totals.paid}`);
     } else if (seeded) {
+      if (spec.stripeLimits) {
+        const pct = result.stripe.percent429 ?? 0;
+        check(result, pct <= 0.5, `429s (rate_limit + lock_timeout) ${pct} % of requests ≤ 0.5 %`, `429s are ${pct} % of requests (> 0.5 %)`);
+        check(result, stats.lockTimeouts === 0 && stats.customerWriteOverlaps === 0, 'no lock_timeout, no overlapping writes for a customer',
+          `${stats.lockTimeouts} lock_timeouts, ${stats.customerWriteOverlaps} overlapping writes for a customer`);
+      }
       checkSummary(result, summary, seeded, spec.tuning.maxResultsInSummary);
       await verifyDb(ctx, result, { paid: seeded.expectedPaid, failed: seeded.expectedFailed, attempts: seeded.count, pendingLeft: 0 });
     }

@@ -4,6 +4,8 @@
  * evenly over them, see BENCHMARKS.md) and no simulator request log (100k lines).
  */
 import { startStack, type Stack } from '../dev/stack/stack';
+import { DEFAULT_API_KEY } from '../dev/stripe-simulator';
+import { BENCH_LIVE_KEY } from './scenarios';
 
 export function startBenchStack(dataDir: string, dynamicConfig: Record<string, unknown>): Promise<Stack> {
   return startStack({
@@ -13,6 +15,6 @@ export function startBenchStack(dataDir: string, dynamicConfig: Record<string, u
     temporalDynamicConfig: dynamicConfig,
     simulatorRequestLog: false,
     // The bench sets the rate limit and latency per scenario.
-    stripe: { rateLimitPerSecond: 100 },
+    stripe: { rateLimitPerSecond: 100, apiKeys: [DEFAULT_API_KEY, BENCH_LIVE_KEY] },
   });
 }

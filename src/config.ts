@@ -6,6 +6,9 @@ import { parseCodecEnv } from './codec/config';
 import type { CodecConfig } from './codec/data-converter';
 import type { KeyRing } from './codec/keys';
 
+/** Stripe's default limit per endpoint (per named operation), live or test mode. */
+export const STRIPE_ENDPOINT_DEFAULT_PER_SECOND = 25;
+
 /** Secret and publishable keys look like `sk_test_…`, `rk_live_…`, `pk_test_…`. */
 const STRIPE_KEY_PATTERN = /^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/;
 
@@ -88,7 +91,11 @@ export interface AppConfig {
   mysqlTls?: MysqlTls;
   dbPoolSize: number;
   stripe: StripeConfig;
-  /** Stripe's documented limit: 25/s in test mode, 100/s live. */
+  /**
+   * Charges (`POST /v1/payment_intents`) per second, all workers together: Stripe's per-endpoint
+   * default, 25/s in live and test mode, unless Stripe raised the account's limit
+   * (STRIPE_RATE_LIMIT_PER_SECOND). Lookups keep their own endpoints' 25/s (src/stripe/lookup-limit.ts).
+   */
   stripeRateLimitPerSecond: number;
   /** Concurrent activities per worker process. */
   workerActivitySlots: number;
@@ -208,7 +215,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },
       e.STRIPE_SECRET_KEY,
     ),
-    stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? (liveKey ? 100 : 25),
+    // Not the account's global 100/s (live): each endpoint has its own 25/s unless Stripe raised it.
+    stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND,
     workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? 100,
     ...(e.NOTIFY_WEBHOOK_URL && e.NOTIFY_WEBHOOK_SECRET
       ? { notifyWebhook: Object.defineProperty({ url: e.NOTIFY_WEBHOOK_URL }, 'secret', { value: e.NOTIFY_WEBHOOK_SECRET, enumerable: false }) as { url: string; secret: string } }

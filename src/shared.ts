@@ -23,4 +23,9 @@ export interface InvoiceRef {
   id: number;
   amountCents: number | null;
   currency: string;
+  /**
+   * The invoice's customer (customer.id): the run charges one customer's invoices one after
+   * another (src/workflows/customer-lanes.ts). Optional: pages listed before it existed lack it.
+   */
+  customerId?: number | null;
 }

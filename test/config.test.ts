@@ -52,7 +52,14 @@ describe('configuration', () => {
   it('refuses a live key unless explicitly allowed', () => {
     assert.match(problems({ ...good, STRIPE_SECRET_KEY: 'sk_live_abc' }).join(), /STRIPE_ALLOW_LIVE_KEY/);
     assert.match(problems({ ...good, STRIPE_SECRET_KEY: 'rk_live_abc' }).join(), /STRIPE_ALLOW_LIVE_KEY/);
-    assert.equal(loadConfig({ ...good, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_ALLOW_LIVE_KEY: 'true' }).stripeRateLimitPerSecond, 100);
+  });
+  it("defaults to Stripe's per-endpoint limit for charges, 25/s, for live and test keys; one setting raises it", () => {
+    const live = { ...good, STRIPE_ALLOW_LIVE_KEY: 'true' };
+    for (const key of ['sk_test_abc', 'rk_test_abc', 'sk_live_abc', 'rk_live_abc']) {
+      assert.equal(loadConfig({ ...live, STRIPE_SECRET_KEY: key }).stripeRateLimitPerSecond, 25, key);
+    }
+    assert.equal(loadConfig({ ...live, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_RATE_LIMIT_PER_SECOND: '100' }).stripeRateLimitPerSecond, 100);
+    assert.match(problems({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '0' }).join(), /^STRIPE_RATE_LIMIT_PER_SECOND/);
   });
   it('never serialises or inspects the secret key', () => {
     const c = loadConfig(good);

@@ -2,6 +2,7 @@
  * Admin endpoints under /_sim (no API key; the simulator is a loopback test tool). JSON in and out.
  *
  *   GET  /_sim/ledger                            succeeded charges
+ *   GET  /_sim/requests                          every /v1 request: endpoint, customer, key, status, code, start/end times
  *   POST /_sim/reset                             clear data and counters (configuration stays)
  *   GET  /_sim/stats                             request / fault / replay counters
  *   GET  /_sim/config, POST /_sim/config         runtime configuration (POST body = partial config)
@@ -66,6 +67,8 @@ export function handleAdmin(core: SimulatorCore, method: string, path: string, r
     switch (`${method} ${path}`) {
       case 'GET /_sim/ledger':
         return send(res, 200, core.ledger.list());
+      case 'GET /_sim/requests':
+        return send(res, 200, core.requestLog.list());
       case 'POST /_sim/reset':
         core.reset();
         return send(res, 200, { ok: true });

@@ -15,6 +15,7 @@ export type {
   LatencyConfig,
   LatencyDistribution,
   LedgerEntry,
+  RequestLogEntry,
   SimulatorOptions,
   SimulatorRuntimeConfig,
   SimulatorStats,

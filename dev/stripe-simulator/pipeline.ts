@@ -13,6 +13,7 @@ import { inUseError, keyLengthError, mismatchError, type IdempotencyEntry, type 
 import { drawLatency } from './latency';
 import { nowUnix } from './objects';
 import { keyMode } from './rate-limit';
+import { preciseNow } from './request-log';
 import { stripeId } from './random';
 import { route } from './routes';
 import type { SimulatorCore } from './simulator';
@@ -35,6 +36,16 @@ function errorBody(err: ApiError, requestId: string): string {
   return JSON.stringify({ error: sortedKeys(body) }, null, 2);
 }
 
+/** The `customer` a request names (form body or query), for the request log. */
+function customerParam(method: string, rawBody: string, url: URL): string | null {
+  try {
+    const v = parseForm(method === 'POST' ? rawBody : url.searchParams).customer;
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -49,8 +60,11 @@ export async function handleApiRequest(
   held: HeldTimers,
 ): Promise<void> {
   const started = performance.now();
+  const startedAt = preciseNow();
   const method = req.method ?? 'GET';
   const path = url.pathname;
+  /** What the request log records beyond status and times (request-log.ts). */
+  const trace: { endpoint: string; customer: string | null; code: string | null } = { endpoint: `${method} ${path}`, customer: null, code: null };
   const requestId = stripeId('req', 14);
   const idemKey = method === 'POST' ? header(req, 'idempotency-key') : undefined;
   const stats = core.stats;
@@ -68,6 +82,11 @@ export async function handleApiRequest(
   const note: string[] = [];
 
   const log = (status: number | string) => {
+    core.requestLog.add({
+      requestId, method, endpoint: trace.endpoint, customer: trace.customer ?? customerParam(method, rawBody, url),
+      idempotencyKey: idemKey ?? null, status: typeof status === 'number' ? status : null, code: trace.code,
+      startedAt, endedAt: preciseNow(),
+    });
     const ms = Math.round(performance.now() - started);
     core.log(`${method} ${path} -> ${status} ${ms}ms ${requestId}${note.length ? ` [${note.join(', ')}]` : ''}`);
   };
@@ -106,6 +125,7 @@ export async function handleApiRequest(
     const apiKey = authenticate(req.headers, core.apiKeys, core.restrictedKeys);
     const routed = route(method, path);
     const { endpoint, handler } = routed;
+    trace.endpoint = endpoint;
     stats.requestsByEndpoint[endpoint] = (stats.requestsByEndpoint[endpoint] ?? 0) + 1;
     const count429 = (code: 'rate_limit' | 'lock_timeout') => {
       const byCode = (stats.rateLimitedByEndpoint[endpoint] ??= {});
@@ -163,6 +183,7 @@ export async function handleApiRequest(
 
     // Writes lock the customer they involve for as long as they run (latency included).
     const lockedCustomer = method === 'POST' ? routed.lockedCustomer(core.services, params) : null;
+    trace.customer = lockedCustomer;
     if (lockedCustomer !== null && core.beginCustomerWrite(lockedCustomer) && core.drawLockTimeout()) {
       core.endCustomerWrite(lockedCustomer);
       stats.lockTimeouts++;
@@ -196,6 +217,7 @@ export async function handleApiRequest(
         if (err instanceof ApiError && err.storage === 'dont-store') throw err;
         const apiErr = err instanceof ApiError ? err : apiError500();
         if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
+        trace.code = apiErr.body.code ?? null;
         // A stored 500 would be replayed anyway, so Stripe tells clients not to retry it.
         const extra: Record<string, string> = apiErr.status >= 500 && idemKey !== undefined ? { 'Stripe-Should-Retry': 'false' } : {};
         stored = { status: apiErr.status, body: errorBody(apiErr, requestId), headers: { ...apiErr.headers, ...extra } };
@@ -209,6 +231,7 @@ export async function handleApiRequest(
     if (entry) core.idempotency.abandon(entry);
     const apiErr = err instanceof ApiError ? err : apiError500();
     if (!(err instanceof ApiError)) core.log(`internal error on ${method} ${path}: ${String(err)}`);
+    trace.code = apiErr.body.code ?? null;
     deliver(apiErr.status, errorBody(apiErr, requestId), apiErr.headers);
   }
 }

@@ -86,6 +86,7 @@ export async function startStripeSimulator(options: SimulatorOptions = {}): Prom
     configure: (patch) => core.configure(patch),
     config: () => core.snapshotConfig(),
     ledger: () => core.ledger.list(),
+    requests: () => core.requestLog.list(),
     reset: () => core.reset(),
     stats: () => core.snapshotStats(),
     createCustomer: (input) => core.createCustomer(input),

@@ -8,6 +8,7 @@ import { Ledger } from './ledger';
 import { completeAuthentication, settleProcessing } from './payment-flow';
 import { Prng } from './random';
 import { RateLimiter, type ResolvedRateLimits } from './rate-limit';
+import { RequestLog } from './request-log';
 import { ENDPOINT_NAMES } from './routes';
 import { Store } from './store';
 import { testPaymentMethod } from './test-cards';
@@ -156,6 +157,7 @@ export class SimulatorCore {
   readonly restrictedKeys: ReadonlySet<string>;
   readonly store = new Store();
   readonly ledger = new Ledger();
+  readonly requestLog = new RequestLog();
   readonly prng: Prng;
   readonly limiter: RateLimiter;
   /** Writes in flight per customer (lock contention), and when the last one began. */
@@ -295,6 +297,7 @@ export class SimulatorCore {
   reset(): void {
     this.store.clear();
     this.ledger.clear();
+    this.requestLog.clear();
     this.idempotency.clear();
     this.webhooks.clear();
     this.counters = emptyStats();

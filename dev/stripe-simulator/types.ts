@@ -3,6 +3,10 @@
  * extend them, never rename them.
  */
 
+import type { RequestLogEntry } from './request-log';
+
+export type { RequestLogEntry } from './request-log';
+
 export type LatencyDistribution = 'fixed' | 'uniform' | 'normal';
 
 /** Artificial processing time added to every /v1 request (after auth, before the handler runs). */
@@ -253,6 +257,8 @@ export interface StripeSimulator {
   config(): SimulatorRuntimeConfig;
   /** Every succeeded charge, oldest first. */
   ledger(): LedgerEntry[];
+  /** Every /v1 request with its arrival and answer times, oldest first (request-log.ts). */
+  requests(): RequestLogEntry[];
   /** Clears customers, payment methods, intents, idempotency keys, ledger and stats; keeps configuration. */
   reset(): void;
   stats(): SimulatorStats;

@@ -92,7 +92,12 @@ async function fetchPaymentIntent(deps: ActivityDeps, id: string): Promise<Strip
   } catch (err) {
     if (err instanceof Stripe.errors.StripeInvalidRequestError && (err.statusCode === 404 || err.code === 'resource_missing')) return undefined;
     const decision = decideFromReadError(err, `re-fetching PaymentIntent ${id}`);
-    throw decision.kind === 'systemic' ? systemicStripeFailure(decision.message) : ApplicationFailure.retryable(decision.message, TRANSIENT_STRIPE_ERROR);
+    throw decision.kind === 'systemic'
+      ? systemicStripeFailure(decision.message)
+      : ApplicationFailure.create({
+        message: decision.message, type: TRANSIENT_STRIPE_ERROR, nonRetryable: false,
+        ...(decision.retryAfterMs !== undefined && { nextRetryDelay: decision.retryAfterMs }),
+      });
   }
 }
 

@@ -51,7 +51,9 @@ export function makeChargeInvoice(deps: ActivityDeps) {
     // 4. Record, or hand the attempt back to Temporal (retry) or to the run (systemic stop).
     switch (resolution.kind) {
       case 'hold':
-        throw resolution.then === 'systemic' ? systemicStripeFailure(resolution.message) : transientStripeFailure(attempt.invoiceId, resolution.message);
+        throw resolution.then === 'systemic'
+          ? systemicStripeFailure(resolution.message)
+          : transientStripeFailure(attempt.invoiceId, resolution.message, resolution.retryAfterMs);
       case 'release':
         await withTransaction(deps.db, (tx) => resolveAttempt(tx, writeFor(deps, attempt, resolution.update)));
         throw resolution.then === 'systemic' ? systemicStripeFailure(resolution.message) : transientStripeFailure(attempt.invoiceId, resolution.message);

@@ -1,9 +1,17 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { SYSTEMIC_STRIPE_ERROR, TRANSIENT_STRIPE_ERROR } from '../shared';
 
-/** Transient: Temporal retries the activity, which re-sends the same attempt with the same key. */
-export function transientStripeFailure(invoiceId: number, message: string): ApplicationFailure {
-  return ApplicationFailure.retryable(`invoice ${invoiceId}: ${message}`, TRANSIENT_STRIPE_ERROR);
+/**
+ * Transient: Temporal retries the activity, which re-sends the same attempt with the same key;
+ * `retryAfterMs` (Stripe's Retry-After) replaces the policy's backoff for this one retry.
+ */
+export function transientStripeFailure(invoiceId: number, message: string, retryAfterMs?: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `invoice ${invoiceId}: ${message}`,
+    type: TRANSIENT_STRIPE_ERROR,
+    nonRetryable: false,
+    ...(retryAfterMs !== undefined && { nextRetryDelay: retryAfterMs }),
+  });
 }
 
 /** Systemic: the whole run must stop; no invoice is marked failed for it. */

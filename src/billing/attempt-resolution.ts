@@ -31,8 +31,8 @@ export type Resolution =
   | { kind: 'record'; update: AttemptUpdate; entry: InvoiceRunResult }
   /** Proven uncharged: give the claim back (`update`), then stop the run or retry with a new attempt. */
   | { kind: 'release'; update: AttemptUpdate; then: 'systemic' | 'transient'; message: string }
-  /** Not final: keep the claim and the in-flight attempt; stop the run or send the same key again. */
-  | { kind: 'hold'; then: 'systemic' | 'transient'; message: string };
+  /** Not final: keep the claim and the in-flight attempt; stop the run or send the same key again (not before `retryAfterMs`). */
+  | { kind: 'hold'; then: 'systemic' | 'transient'; message: string; retryAfterMs?: number };
 
 /**
  * `firstSend`: this was the only request of a fresh attempt, so Stripe refusing it proves that
@@ -88,7 +88,7 @@ export function resolveDecision(decision: ChargeDecision, attempt: AttemptFacts,
       };
     case 'retry':
       // The claim and the in-flight attempt stay: the retry re-sends the same key.
-      return { kind: 'hold', then: 'transient', message: decision.message };
+      return { kind: 'hold', then: 'transient', message: decision.message, ...(decision.retryAfterMs !== undefined && { retryAfterMs: decision.retryAfterMs }) };
     case 'systemic':
       if (!firstSend || decision.outcomeUnknown) {
         // An earlier send of this attempt, a 5xx, or a processing PaymentIntent may have charged:

@@ -4,6 +4,7 @@
  * recognised by the SDK's error classes, with the HTTP status for what no class names.
  */
 import Stripe from 'stripe';
+import { advisedWaitMs } from '../stripe/retry-after';
 
 const E = Stripe.errors;
 
@@ -52,8 +53,8 @@ export type ChargeDecision =
   | { kind: 'processing'; paymentIntentId: string }
   /** Nothing was charged and the invoice may be charged later as it is: release it to pending. */
   | { kind: 'skipped'; code: string; message: string }
-  /** Transient: send the same request with the same idempotency key again later. */
-  | { kind: 'retry'; message: string }
+  /** Transient: send the same request with the same idempotency key again later (not before `retryAfterMs`, Stripe's advised wait). */
+  | { kind: 'retry'; message: string; retryAfterMs?: number }
   /** The request completed with a server error: whether a charge exists must be looked up. */
   | { kind: 'look_up'; message: string }
   /**
@@ -109,7 +110,10 @@ export function decideFromStripeError(err: Stripe.errors.StripeError): ChargeDec
     return { kind: 'systemic', message: 'the Stripe API key lacks permission to create PaymentIntents (403)' };
   }
   if (err instanceof E.StripeRateLimitError || status === 429) {
-    return { kind: 'retry', message: `rate limited by Stripe (${err.code ?? '429'})` };
+    // `rate_limit` or `lock_timeout`: Stripe refused the request before running it, so it is
+    // neither a decline nor an attempt's outcome; the same key is sent again after the advised wait.
+    const retryAfterMs = advisedWaitMs(err.headers);
+    return { kind: 'retry', message: `rate limited by Stripe (${err.code ?? '429'})`, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
   if (status === 409 || err.code === 'idempotency_key_in_use') {
     return { kind: 'retry', message: 'the same attempt is still in flight at Stripe (409)' };
@@ -154,5 +158,7 @@ export function decideFromStripeError(err: Stripe.errors.StripeError): ChargeDec
 export function decideFromReadError(err: unknown, what: string): Extract<ChargeDecision, { kind: 'systemic' | 'retry' }> {
   if (!(err instanceof E.StripeError)) throw err;
   const decision = decideFromStripeError(err);
-  return decision.kind === 'systemic' ? decision : { kind: 'retry', message: `${what} failed: ${err.message}` };
+  if (decision.kind === 'systemic') return decision;
+  const retryAfterMs = decision.kind === 'retry' ? decision.retryAfterMs : undefined;
+  return { kind: 'retry', message: `${what} failed: ${err.message}`, ...(retryAfterMs !== undefined && { retryAfterMs }) };
 }

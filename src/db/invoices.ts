@@ -41,7 +41,7 @@ function readAttemptOutcome(row: Row): AttemptOutcome {
 }
 
 function toRef(row: Row): InvoiceRef {
-  return { id: int(row.id), amountCents: intOrNull(row.amount_cents), currency: text(row.currency) };
+  return { id: int(row.id), amountCents: intOrNull(row.amount_cents), currency: text(row.currency), customerId: intOrNull(row.customer_id) };
 }
 
 /**
@@ -68,7 +68,7 @@ export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; 
   const refs: InvoiceRef[] = [];
   if (after.dueDate === null) {
     const [undated] = await db.query<Row[]>(
-      `SELECT id, amount_cents, currency FROM invoice
+      `SELECT id, amount_cents, currency, customer_id FROM invoice
         WHERE ${EXACT_STATUS('status', 'pending')} AND due_date IS NULL AND id > ?
         ORDER BY id LIMIT ?`,
       [after.id, q.limit],
@@ -78,13 +78,13 @@ export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; 
   }
   const [dated] = after.dueDate === null
     ? await db.query<Row[]>(
-      `SELECT id, amount_cents, currency FROM invoice
+      `SELECT id, amount_cents, currency, customer_id FROM invoice
         WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
         ORDER BY due_date, id LIMIT ?`,
       [q.asOf, q.limit - refs.length],
     )
     : await db.query<Row[]>(
-      `SELECT id, amount_cents, currency FROM invoice
+      `SELECT id, amount_cents, currency, customer_id FROM invoice
         WHERE ${EXACT_STATUS('status', 'pending')} AND due_date <= ?
           AND (due_date > ? OR (due_date = ? AND id > ?))
         ORDER BY due_date, id LIMIT ?`,
@@ -97,7 +97,7 @@ export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; 
 /** Invoices whose claim outlived its lease: a run that ended without resolving them. */
 export async function listExpiredClaims(db: Db, q: { now: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
   const [rows] = await db.query<Row[]>(
-    `SELECT id, amount_cents, currency FROM invoice
+    `SELECT id, amount_cents, currency, customer_id FROM invoice
       WHERE status = 'processing' AND lease_expires_at < ? AND id > ?
       ORDER BY id LIMIT ?`,
     [q.now, q.afterId, q.limit],
@@ -114,13 +114,13 @@ export async function listRetryDueInvoices(db: Db, q: { asOf: Date; afterId: num
   // by retry time. The second excludes what the first lists, so UNION ALL lists each invoice once;
   // it finds ids in the covering index idx_invoice_status_failed_card (migration 003).
   const [rows] = await db.query<Row[]>(
-    `SELECT id, amount_cents, currency FROM (
-       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+    `SELECT id, amount_cents, currency, customer_id FROM (
+       (SELECT i.id, i.amount_cents, i.currency, i.customer_id FROM invoice i
          WHERE ${EXACT_STATUS('i.status', 'failed')}
            AND i.next_attempt_at <= ? AND i.id > ?
          ORDER BY i.id LIMIT ?)
        UNION ALL
-       (SELECT i.id, i.amount_cents, i.currency FROM invoice i
+       (SELECT i.id, i.amount_cents, i.currency, i.customer_id FROM invoice i
           JOIN (SELECT f.id FROM invoice f
                   JOIN customer c ON c.id = f.customer_id
                  WHERE ${EXACT_STATUS('f.status', 'failed')} AND f.id > ?

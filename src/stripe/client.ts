@@ -1,10 +1,12 @@
 import Stripe from 'stripe';
-import type { StripeConfig } from '../config';
+import { STRIPE_ENDPOINT_DEFAULT_PER_SECOND, type StripeConfig } from '../config';
+import { createPacedNodeHttpClient } from './lookup-limit';
 
 /**
  * The SDK configured for the worker: pointed at Stripe or at a simulator, with its own retries
  * off (Temporal owns retries, always with our idempotency key) and a timeout well under the
- * charge activity's start-to-close timeout.
+ * charge activity's start-to-close timeout. Lookups (GETs) are paced to Stripe's default
+ * per-endpoint limit (lookup-limit.ts); charges are paced by the task queue's rate limit.
  */
 export function createStripeClient(config: StripeConfig, options: { emitEventBodies?: boolean } = {}): Stripe {
   const base = config.apiBase;
@@ -15,6 +17,7 @@ export function createStripeClient(config: StripeConfig, options: { emitEventBod
     timeout: config.timeoutMs,
     telemetry: false,
     appInfo: { name: 'invoice-charging' },
+    httpClient: createPacedNodeHttpClient(STRIPE_ENDPOINT_DEFAULT_PER_SECOND),
     ...(base
       ? {
           host: base.hostname,

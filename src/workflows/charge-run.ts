@@ -68,7 +68,8 @@ export const progressQuery = defineQuery<ChargeRunProgress>('progress');
 export const DEFAULTS = {
   pageSize: 200,
   /**
-   * Charges in flight. Stripe's 100/s at ~300 ms per PaymentIntent needs 30, plus the claim,
+   * Charges in flight. The default 25 charges/s needs ~8 at ~300 ms per PaymentIntent; a limit
+   * raised to 100/s needs 30, plus the claim,
    * the record and Temporal's dispatch around each call, which grow when the CPU is busy: 75
    * holds the rate limit with headroom (BENCHMARKS.md; 50 reached ~90 %).
    */
@@ -107,6 +108,8 @@ export interface ChargeRun {
   inFlight: number;
   /** Set by the first charge Stripe refused for the account or key: the run stops. */
   systemicStop?: string;
+  /** Per-customer lanes of this execution (customer-lanes.ts): empty whenever inFlight is 0. */
+  readonly lanes: Map<number, InvoiceRef[]>;
 }
 
 /** Reads the options (or the carried state) and answers the progress query from then on. */
@@ -128,6 +131,7 @@ export function openRun(input: ChargeRunInput): ChargeRun {
     phase: carry?.phase ?? (dryRun ? 'due' : 'recover'),
     cursor: carry?.cursor ?? 0,
     inFlight: 0,
+    lanes: new Map(),
   };
   setHandler(progressQuery, () => ({
     phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,

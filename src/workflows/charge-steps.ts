@@ -4,7 +4,7 @@
  * dry run's preview. No I/O here.
  */
 import {
-  ActivityFailure, ApplicationFailure, condition, log, ParentClosePolicy, proxyActivities, startChild,
+  ActivityFailure, ApplicationFailure, log, ParentClosePolicy, proxyActivities, startChild,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -13,6 +13,7 @@ import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
 import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
 import type { ChargeRun } from './charge-run';
+import { enqueueCharge } from './customer-lanes';
 import { addResult } from './run-summary';
 
 // SDK timeout (20 s) < start-to-close; ~12 tries with backoff end within minutes, far inside
@@ -33,16 +34,17 @@ const { previewInvoices } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
 });
 
-/** Starts a charge for each invoice of the page, waiting while `concurrency` are in flight. */
+/**
+ * Starts a charge for each invoice of the page, waiting while `concurrency` are in flight; one
+ * customer's invoices go one after another in that customer's lane (customer-lanes.ts).
+ */
 export async function chargeEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
   for (const invoice of page) {
-    await condition(() => run.inFlight < run.concurrency || run.systemicStop !== undefined);
-    if (run.systemicStop !== undefined) return;
-    run.inFlight += 1;
-    void chargeOne(run, invoice);
+    if (!(await enqueueCharge(run, invoice, (next) => chargeOne(run, next)))) return;
   }
 }
 
+/** One invoice's charge; never throws (the lane frees its slot after it). */
 async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
   try {
     const result = await chargeInvoice.executeWithOptions({ summary: chargeSummary(invoice) }, [
@@ -62,8 +64,6 @@ async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
       status: 'processing',
       error: `outcome not yet known (${rootMessage(err)}); recovery will resolve it`,
     }, run.maxResults);
-  } finally {
-    run.inFlight -= 1;
   }
 }
 

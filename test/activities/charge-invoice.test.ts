@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
+import type { RowDataPacket } from 'mysql2/promise';
+import { STRIPE_RATE_LIMITS } from '../../dev/stripe-simulator';
 import { createActivities, type ChargeInvoiceInput } from '../../src/activities';
 import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, TRANSIENT_STRIPE_ERROR } from '../../src/shared';
@@ -204,6 +206,74 @@ describe('chargeInvoice activity (MariaDB + Stripe simulator)', function () {
     await expectFailure(charge(input(invoiceId)), TRANSIENT_STRIPE_ERROR);
     assert.equal((await charge(input(invoiceId))).status, 'paid');
     assert.equal((await attemptRows(s.db, invoiceId)).length, 1);
+    assert.equal(ledgerFor(invoiceId).length, 1);
+  });
+
+  /** The Stripe customer of a customer row, to send a write of our own for it. */
+  async function stripeIdsOf(customerId: number): Promise<{ customer: string; paymentMethod: string }> {
+    const [rows] = await s.db.query<RowDataPacket[]>('SELECT stripe_customer_id, stripe_payment_method_id FROM customer WHERE id = ?', [customerId]);
+    return { customer: String(rows[0].stripe_customer_id), paymentMethod: String(rows[0].stripe_payment_method_id) };
+  }
+  const createsFor = (invoiceKey: string) => s.stack.stripe.requests().filter((r) => r.endpoint === 'POST /v1/payment_intents' && r.idempotencyKey === invoiceKey);
+
+  it('a 429 lock_timeout is retried with the same key and charged once; it is no decline and no failed attempt', async () => {
+    const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
+    const invoiceId = await insertInvoice(s.db, { customerId });
+    const ids = await stripeIdsOf(customerId);
+    // Another write for the same customer holds its lock (800 ms of latency) while the charge is sent.
+    s.stack.stripe.configure({ lockTimeout: { probability: 1, windowMs: 0 }, latency: { distribution: 'fixed', meanMs: 800 } });
+    const other = s.stripe.paymentIntents.create(
+      { amount: 700, currency: 'usd', customer: ids.customer, payment_method: ids.paymentMethod, off_session: true, confirm: true },
+      { idempotencyKey: `other-write-${invoiceId}` },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const failure = await expectFailure(charge(input(invoiceId)), TRANSIENT_STRIPE_ERROR);
+    assert.match(failure.message, /lock_timeout/);
+    assert.equal(failure.nonRetryable, false);
+    await other;
+    const held = await invoiceRow(s.db, invoiceId);
+    assert.equal(held.status, 'processing', 'the claim and the attempt stay: the same key is sent again');
+    assert.equal(held.failure_code, null);
+    assert.equal(held.next_attempt_at, null, 'no dunning step');
+    const [inFlight] = await attemptRows(s.db, invoiceId);
+    assert.equal(inFlight.outcome, 'in_flight');
+    assert.equal(s.stack.stripe.stats().lockTimeouts, 1);
+
+    s.stack.stripe.configure({ latency: { distribution: 'fixed', meanMs: 0 } });
+    assert.equal((await charge(input(invoiceId))).status, 'paid');
+    const attempts = await attemptRows(s.db, invoiceId);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0].outcome, 'paid');
+    assert.equal((await invoiceRow(s.db, invoiceId)).attempt_count, 1);
+    const sent = createsFor(String(attempts[0].idempotency_key));
+    assert.deepEqual(sent.map((r) => [r.status, r.code]), [[429, 'lock_timeout'], [200, null]], 'the same key twice: refused, then charged');
+    assert.equal(ledgerFor(invoiceId).length, 1);
+  });
+
+  it("a rate-limit 429 with Retry-After asks Temporal for exactly that wait; the retry sends the same key and charges once", async () => {
+    const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
+    const invoiceId = await insertInvoice(s.db, { customerId });
+    const ids = await stripeIdsOf(customerId);
+    // A create endpoint of 0.5/s: one token, then the next one in 2 s, advised as Retry-After: 2.
+    s.stack.stripe.configure({ rateLimits: { ...STRIPE_RATE_LIMITS, endpoints: { 'POST /v1/payment_intents': 0.5 }, sendRetryAfter: true } });
+    try {
+      await s.stripe.paymentIntents.create(
+        { amount: 700, currency: 'usd', customer: ids.customer, payment_method: ids.paymentMethod, off_session: true, confirm: true },
+        { idempotencyKey: `take-the-token-${invoiceId}` },
+      );
+      const failure = await expectFailure(charge(input(invoiceId)), TRANSIENT_STRIPE_ERROR);
+      assert.match(failure.message, /rate_limit/);
+      assert.equal(failure.nextRetryDelay, 2000, 'the next retry waits Retry-After, not the policy backoff');
+      assert.equal((await invoiceRow(s.db, invoiceId)).status, 'processing');
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.equal((await charge(input(invoiceId))).status, 'paid');
+    } finally {
+      s.stack.stripe.configure({ rateLimits: STRIPE_RATE_LIMITS, rateLimitPerSecond: 1000 });
+    }
+    const attempts = await attemptRows(s.db, invoiceId);
+    assert.equal(attempts.length, 1);
+    const sent = createsFor(String(attempts[0].idempotency_key));
+    assert.deepEqual(sent.map((r) => [r.status, r.code]), [[429, 'rate_limit'], [200, null]]);
     assert.equal(ledgerFor(invoiceId).length, 1);
   });
 

@@ -11,10 +11,11 @@ import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
 import { createTestWorker, testEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
 /** Activities that page over `ids` in memory; `charge` decides each outcome. */
-function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Promise<InvoiceRunResult>) {
+function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Promise<InvoiceRunResult>, customerOf?: (id: number) => number) {
   const pages: InvoicePageQuery[] = [];
   const refs = (q: InvoicePageQuery): InvoiceRef[] =>
-    ids.filter((id) => id > q.afterId).slice(0, q.limit).map((id) => ({ id, amountCents: 5000, currency: 'usd' }));
+    ids.filter((id) => id > q.afterId).slice(0, q.limit)
+      .map((id) => ({ id, amountCents: 5000, currency: 'usd', ...(customerOf && { customerId: customerOf(id) }) }));
   const activities: Partial<Activities> = {
     async listDueInvoices(q) {
       pages.push(q);
@@ -82,6 +83,33 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
     const summary = await run(activities, { concurrency: 3, pageSize: 7 });
     assert.equal(summary.totals.paid, 20);
     assert.equal(maxInFlight, 3);
+  });
+
+  it("sends one customer's invoices one after another, across pages, while other customers' run in parallel", async () => {
+    // Every third invoice belongs to customer 1000; the others each to a customer of their own.
+    const customerOf = (id: number) => (id % 3 === 0 ? 1000 : id);
+    const inFlight = new Map<number, number>();
+    let maxPerCustomer = 0;
+    let maxInFlight = 0;
+    let total = 0;
+    const order: number[] = [];
+    const { activities } = fakeActivities(range(30), async ({ invoiceId }) => {
+      const c = customerOf(invoiceId);
+      inFlight.set(c, (inFlight.get(c) ?? 0) + 1);
+      total += 1;
+      maxPerCustomer = Math.max(maxPerCustomer, inFlight.get(c) ?? 0);
+      maxInFlight = Math.max(maxInFlight, total);
+      if (c === 1000) order.push(invoiceId);
+      await new Promise((r) => setTimeout(r, 40));
+      inFlight.set(c, (inFlight.get(c) ?? 1) - 1);
+      total -= 1;
+      return paid(invoiceId);
+    }, customerOf);
+    const summary = await run(activities, { concurrency: 5, pageSize: 7 });
+    assert.equal(summary.totals.paid, 30);
+    assert.equal(maxPerCustomer, 1, 'never two charges of one customer at once');
+    assert.equal(maxInFlight, 5, 'the run still uses its concurrency');
+    assert.deepEqual(order, range(10).map((i) => i * 3), "one customer's invoices in listing order");
   });
 
   it('stops the run on a systemic Stripe failure without charging the rest', async () => {

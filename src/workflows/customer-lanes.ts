@@ -1,0 +1,67 @@
+/**
+ * Per-customer lanes: within a run, one customer's charges are sent one after another, never two
+ * at once, while different customers go in parallel (up to the run's concurrency). Stripe answers
+ * concurrent writes involving the same customer with 429 `lock_timeout`; a lane never causes one.
+ * No I/O here.
+ *
+ * A lane holds one of the run's concurrency slots from its first charge until its queue is empty:
+ * an invoice whose customer already has a charge in flight joins that lane's queue (across pages
+ * and phases of the run) instead of taking another slot. The lane charges it when the previous
+ * charge of that customer is finished, retries included. So `run.inFlight === 0` still means that
+ * nothing is running and nothing is queued (continue-as-new and the summary wait for it).
+ */
+import { condition } from '@temporalio/workflow';
+import type { InvoiceRef } from '../shared';
+
+/** What a lane needs of the run (a `ChargeRun`). */
+export interface LaneRun {
+  readonly concurrency: number;
+  inFlight: number;
+  systemicStop?: string;
+  /** Invoices waiting behind the charge in flight, by customer id; a customer is a key while its lane runs. */
+  readonly lanes: Map<number, InvoiceRef[]>;
+}
+
+/**
+ * The lane of an invoice: its customer. None (undefined) for an invoice without a customer (it is
+ * skipped before Stripe is called) and for refs listed by code from before lanes (no customerId:
+ * their runs replay as they were recorded).
+ */
+function laneOf(invoice: InvoiceRef): number | undefined {
+  return invoice.customerId ?? undefined;
+}
+
+/**
+ * Hands `invoice` to its customer's lane, or opens one once a slot is free. Returns false when a
+ * systemic stop ends the run (nothing more is started).
+ */
+export async function enqueueCharge(run: LaneRun, invoice: InvoiceRef, charge: (invoice: InvoiceRef) => Promise<void>): Promise<boolean> {
+  const customer = laneOf(invoice);
+  const waiting = customer === undefined ? undefined : run.lanes.get(customer);
+  if (waiting !== undefined) {
+    waiting.push(invoice);
+    return true;
+  }
+  // Only this loop opens lanes, and it runs one page at a time, so none opens for `customer` meanwhile.
+  await condition(() => run.inFlight < run.concurrency || run.systemicStop !== undefined);
+  if (run.systemicStop !== undefined) return false;
+  run.inFlight += 1;
+  if (customer !== undefined) run.lanes.set(customer, []);
+  void drainLane(run, customer, invoice, charge);
+  return true;
+}
+
+async function drainLane(run: LaneRun, customer: number | undefined, first: InvoiceRef, charge: (invoice: InvoiceRef) => Promise<void>): Promise<void> {
+  try {
+    let next: InvoiceRef | undefined = first;
+    while (next !== undefined) {
+      await charge(next);
+      // After a systemic stop the queued invoices stay pending, as the ones never listed do.
+      if (run.systemicStop !== undefined || customer === undefined) break;
+      next = run.lanes.get(customer)?.shift();
+    }
+  } finally {
+    if (customer !== undefined) run.lanes.delete(customer);
+    run.inFlight -= 1;
+  }
+}
