@@ -18,7 +18,7 @@ function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    throw new Error(`openssl ${args[0]} failed (${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}): install openssl`);
+    throw new Error(`openssl ${args[0]} failed (${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? String(err)}): install openssl`, { cause: err });
   }
 }
 

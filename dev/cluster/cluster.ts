@@ -196,7 +196,7 @@ async function retry<T>(what: string, fn: () => Promise<T>, timeoutMs = 90_000):
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      if (Date.now() > deadline) throw new Error(`${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       await new Promise((r) => setTimeout(r, 1_000));
     }
   }

@@ -1,5 +1,6 @@
 // The cluster plus what the service needs besides Temporal (private MariaDB, Stripe simulator):
 // the counterpart of dev/stack/stack.ts with the production-shaped Temporal.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from '../../src/db/migrate';
 import { startStripeSimulator, type SimulatorOptions, type StripeSimulator } from '../stripe-simulator';
@@ -19,6 +20,7 @@ export interface ClusterStack {
 
 export async function startClusterStack(options: ClusterOptions & { stripe?: Omit<SimulatorOptions, 'port' | 'log'>; mysqlPort?: number; stripePort?: number }): Promise<ClusterStack> {
   const dataDir = path.resolve(options.dataDir);
+  mkdirSync(path.join(dataDir, 'logs'), { recursive: true });
   const [cluster, mysql, stripe] = await Promise.allSettled([
     startCluster({ ...options, dataDir: path.join(dataDir, 'cluster') }),
     startMariaDb({ dataDir: path.join(dataDir, 'mysql'), logFile: path.join(dataDir, 'logs', 'mariadb.log'), port: options.mysqlPort, database: DATABASE }),
