@@ -10,7 +10,7 @@ import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, type TemporalConfig } from '../config';
-import { explainTemporalConnectError } from '../temporal-connect-errors';
+import { classifyTemporalConnectError, explainTemporalConnectError } from '../temporal-connect-errors';
 
 type Env = Record<string, string | undefined>;
 
@@ -124,16 +124,27 @@ export function loadTemporalConnectionSettings(config: Pick<TemporalConfig, 'add
   return settings;
 }
 
-/** Add what the failure most likely means with TLS or a key in play, on top of the classified cause. */
+/**
+ * The classified cause (temporal-connect-errors.ts), made precise for TLS: a server that requires
+ * mutual TLS closes the connection of a client without a certificate, which otherwise reads as
+ * an unexplained "transport error".
+ */
 export function explainConnectFailure(err: unknown, settings: TemporalConnectionSettings): Error {
-  const explained = explainTemporalConnectError(err, settings.address);
-  const hints: string[] = [];
-  if (settings.tls === false && /TLS handshake|credentials/.test(explained.message)) {
-    hints.push('this client connects in plaintext; if the server requires TLS set TEMPORAL_TLS=true, TEMPORAL_TLS_SERVER_CA_CERT_PATH and, for mutual TLS, TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH');
-  } else if (settings.tls && !settings.tls.clientCertPair && settings.apiKey === undefined && /TLS handshake|credentials|cannot connect/.test(explained.message)) {
-    hints.push('no client certificate is configured: a server that requires mutual TLS refuses this client; set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH');
+  const problem = classifyTemporalConnectError(err);
+  const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (settings.tls && !settings.tls.clientCertPair && settings.apiKey === undefined && problem !== 'unreachable' && problem !== 'unknown-host') {
+    return new Error(
+      `Temporal at ${settings.address} refused the TLS connection and no client certificate is configured: ` +
+        'a server that requires mutual TLS needs one; set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH ' +
+        `(or tls.client_cert_path / tls.client_key_path in the profile) [${detail}]`,
+      { cause: err },
+    );
   }
-  return hints.length ? new Error(`${explained.message} (${hints.join('; ')})`, { cause: err }) : explained;
+  const explained = explainTemporalConnectError(err, settings.address);
+  if (settings.tls === false && (problem === 'tls' || problem === 'auth')) {
+    return new Error(`${explained.message}; this client connects in plaintext: if the server requires TLS set TEMPORAL_TLS=true and TEMPORAL_TLS_SERVER_CA_CERT_PATH (and, for mutual TLS, the client certificate)`, { cause: err });
+  }
+  return explained;
 }
 
 function options(settings: TemporalConnectionSettings) {
