@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { isListening } from '../stack/ports';
 import { isAlive, isProcessOf, readState, removeState, stateFile, writeState } from '../stack/state';
 import { PROJECT_ROOT } from '../stack/tools';
+import { ensureServerBuilt, TEMPORAL_SERVER_VERSION } from './build';
 import { CLUSTER_SERVICES } from './cluster';
 import { startClusterStack, type ClusterStack } from './stack';
 
@@ -24,6 +25,10 @@ program
   .addOption(dataDirOption())
   .option('--detach', 'start in the background; stop with `npm run cluster down`', false)
   .action((opts: { temporalPort: number; dataDir: string; detach: boolean }) => (opts.detach ? upDetached(opts.dataDir) : up(opts)));
+program.command('build').description('build the pinned Temporal server into .tools/ unless already there').action(async () => {
+  const { server } = await ensureServerBuilt((m) => console.log(`cluster: ${m}`));
+  console.log(`cluster: Temporal server ${TEMPORAL_SERVER_VERSION}: ${server}`);
+});
 program.command('down').description('stop a cluster started in the background').addOption(dataDirOption()).action((o: { dataDir: string }) => down(path.resolve(o.dataDir)));
 program.command('status').description('show whether the cluster runs and how to reach it').addOption(dataDirOption()).action((o: { dataDir: string }) => status(path.resolve(o.dataDir)));
 

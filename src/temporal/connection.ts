@@ -141,7 +141,8 @@ export function explainConnectFailure(err: unknown, settings: TemporalConnection
     );
   }
   const explained = explainTemporalConnectError(err, settings.address);
-  if (settings.tls === false && (problem === 'tls' || problem === 'auth')) {
+  // A TLS-only server drops a plaintext HTTP/2 client: "connection closed", "broken pipe", a TLS alert.
+  if (settings.tls === false && (problem === 'tls' || problem === 'auth' || (problem === 'other' && /connection closed|broken pipe|cancell?ed|transport error|reset/i.test(detail)))) {
     return new Error(`${explained.message}; this client connects in plaintext: if the server requires TLS set TEMPORAL_TLS=true and TEMPORAL_TLS_SERVER_CA_CERT_PATH (and, for mutual TLS, the client certificate)`, { cause: err });
   }
   return explained;
