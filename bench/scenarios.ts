@@ -44,6 +44,8 @@ export interface ScenarioSpec {
   /** NODE_OPTIONS for the worker processes. */
   nodeOptions?: string;
   runtime: WorkerRuntime;
+  /** Runs on the Temporal cluster (bench --cluster) instead of the dev server. */
+  cluster?: boolean;
   /** Task-queue partitions of the server it runs on; default: the bench's main server (1). */
   partitions?: number | 'default';
 }
