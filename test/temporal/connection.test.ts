@@ -100,5 +100,8 @@ describe('Temporal connection settings (envconfig)', () => {
     assert.match(explainConnectFailure(new Error('tcp connect error: Connection refused'), s).message, /cannot reach Temporal at localhost:7233/);
     const plain = explainConnectFailure(new Error('connection error: InvalidContentType'), loadTemporalConnectionSettings(defaults, {}));
     assert.match(plain.message, /set TEMPORAL_TLS=true/);
+    // What the worker's core reports when a TLS-only frontend drops a plaintext client (seen on the cluster).
+    const dropped = new Error(`Failed to call GetSystemInfo: code: 'The operation was cancelled', message: "operation was canceled", source: tonic::transport::Error(Transport, hyper::Error(Canceled, "connection closed"))`);
+    assert.match(explainConnectFailure(dropped, loadTemporalConnectionSettings(defaults, {})).message, /this client connects in plaintext: if the server requires TLS set TEMPORAL_TLS=true/);
   });
 });
