@@ -2,7 +2,7 @@
 // port and socket dir — never the system service. PostgreSQL refuses to run as root, so as root
 // initdb and postgres run as the `postgres` user (or `nobody`), owning the data directory.
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { assertPortFree, findFreePort } from '../stack/ports';
 import { ServiceProcess, waitUntilReady } from '../stack/service-process';
@@ -62,7 +62,14 @@ export async function startPostgres(options: { dataDir: string; logFile: string;
   const socketDir = path.join(dataDir, 'socket');
   mkdirSync(socketDir, { recursive: true });
   mkdirSync(path.dirname(options.logFile), { recursive: true });
-  if (user) chownTree(dataDir, user);
+  if (user) {
+    chownTree(dataDir, user);
+    // mkdtemp makes 0700 folders: the postgres user must be able to pass through ours to its data.
+    for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      const st = statSync(dir);
+      if (st.uid === process.getuid?.() && (st.mode & 0o001) === 0) chmodSync(dir, (st.mode & 0o777) | 0o111);
+    }
+  }
   if (!existsSync(path.join(pgData, 'PG_VERSION'))) {
     // Trust on loopback only (listen_addresses below): a private, throw-away development database.
     execFileSync(path.join(bin, 'initdb'), ['-D', pgData, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--no-instructions'], {
