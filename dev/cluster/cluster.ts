@@ -246,11 +246,14 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
         logFile: path.join(logDir, `temporal-${name}.log`),
         cwd: configDir,
       });
-      services[name].start();
     }
     const address = `${HOST}:${ports.frontend.grpc}`;
     log(`Temporal ${TEMPORAL_SERVER_VERSION}: ${CLUSTER_SERVICES.join(', ')} starting (frontend ${address}, mutual TLS)`);
+    // The frontend first: on a fresh database the services race to write the cluster metadata
+    // and a loser exits ("failed to initialize current cluster metadata").
+    services.frontend.start();
     await waitUntilReady(services.frontend, () => frontendServes(address, certs), { timeoutMs: 120_000, intervalMs: 1_000 });
+    for (const name of CLUSTER_SERVICES) if (name !== 'frontend') services[name].start();
     for (const name of CLUSTER_SERVICES) {
       if (!services[name].running) throw withLogTail(`Temporal ${name} ${services[name].describeExit()}`, services[name].spec.logFile, services[name].logOffset);
     }
