@@ -7,6 +7,7 @@
  *   npm run bench -- --limits           Stripe's per-endpoint limits: 25/s (default) vs 100/s (raised), lanes, 429s
  *   npm run bench -- --scale            10k vs 100k invoices (zero latency, 1000/s): memory and continue-as-new
  *   npm run bench -- --db-scale         a business database of 100k vs 10M invoices: adoption and query latency (bench/db-scale.ts)
+ *   npm run bench -- --cluster          300 ms scenario and no-op ceiling on the dev server and on the cluster (dev/cluster), one run
  *   npm run bench -- --only wf-300      some scenarios of the chosen suite (comma separated)
  *   npm run bench -- --concurrency 60 --page-size 200 --slots 100 --db-pool 20   override the tuning
  *
@@ -24,6 +25,7 @@ import { runDbScale } from './db-scale';
 import { startBenchStack } from './stack';
 import { compileWorkers, workerNodeFlags } from './worker-process';
 import { startTemporalServer, type TemporalServer } from '../dev/stack/temporal-server';
+import { CLUSTER_SERVICES, startCluster, type TemporalCluster } from '../dev/cluster/cluster';
 import { failedResult, openContext, runScenario, type BenchContext, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
 
 interface Options {
@@ -41,6 +43,7 @@ interface Options {
   partitions?: number;
   workerNodeOptions?: string;
   tsx: boolean;
+  cluster: boolean;
 }
 
 const int = (v: string) => {
@@ -63,6 +66,7 @@ const program = new Command('bench')
   .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions; default 1)', int)
   .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker processes, e.g. --max-old-space-size=256')
   .option('--tsx', 'run the workers under tsx (npm run worker) instead of compiled JS', false)
+  .option('--cluster', 'wf-300 and noop-100 on the dev server and on a Temporal cluster (separate services, PostgreSQL, mTLS)', false)
   .option('--keep', 'keep the stack data directory', false);
 
 function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
@@ -100,8 +104,20 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
       ],
     };
   }
-  const n = o.n ?? (o.quick ? 600 : 10_000);
+  const n = o.n ?? (o.quick ? 600 : o.cluster ? 1500 : 10_000);
   const slow = { latencyMs: 300, rateLimit: 100 };
+  if (o.cluster) {
+    // The same scenarios beside each other: the dev server, then the cluster (same MariaDB and simulator).
+    return {
+      suite: 'cluster',
+      specs: [
+        { ...base, ...slow, name: 'noop-100', kind: 'noop', n },
+        { ...base, ...slow, name: 'wf-300', kind: 'workflow', n, noopRef: 'noop-100' },
+        { ...base, ...slow, name: 'noop-100-cluster', kind: 'noop', n, cluster: true },
+        { ...base, ...slow, name: 'wf-300-cluster', kind: 'workflow', n, noopRef: 'noop-100-cluster', cluster: true },
+      ],
+    };
+  }
   const fast = { latencyMs: 0, rateLimit: 1000 };
   return {
     suite: o.quick ? 'quick' : 'standard',
@@ -166,12 +182,22 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   const extraServers: TemporalServer[] = [];
   const contexts = new Map<number | 'default', BenchContext>();
+  let cluster: TemporalCluster | undefined;
+  let clusterCtx: BenchContext | undefined;
   try {
     const logDir = path.join(dataDir, 'logs');
     contexts.set(o.partitions ?? 1, await openContext(stack, db, logDir, log));
     for (const spec of specs) {
       const key = spec.partitions ?? o.partitions ?? 1;
-      let ctx = contexts.get(key);
+      let ctx = spec.cluster ? clusterCtx : contexts.get(key);
+      if (spec.cluster && !ctx) {
+        log('starting a Temporal cluster (dev/cluster: frontend, history, matching, worker on PostgreSQL, mTLS)…');
+        cluster = await startCluster({ dataDir: path.join(dataDir, 'cluster'), chargingQueuePartitions: o.partitions ?? 1, chargingTaskQueues: ['*'], log });
+        const serverPids: Record<string, number> = Object.fromEntries(CLUSTER_SERVICES.map((s) => [s, cluster!.services[s].pid]));
+        serverPids.postgres = cluster.postgres.pid;
+        clusterCtx = await openContext({ ...stack, temporal: { ...stack.temporal, address: cluster.address, namespace: cluster.namespace, pid: cluster.services.frontend.pid }, env: { ...stack.env, ...cluster.env } }, db, logDir, log, serverPids);
+        ctx = clusterCtx;
+      }
       if (!ctx) {
         log(`starting a second Temporal server (${key === 'default' ? 'default partitions' : `${key} partitions`})…`);
         const server = await startTemporalServer({ dataDir: path.join(dataDir, `temporal-${key}`), ui: false, dynamicConfig: key === 'default' ? {} : partitionConfig(key) });
@@ -187,7 +213,8 @@ async function main(): Promise<void> {
         + `${r.problems.length ? `  PROBLEMS: ${r.problems.join('; ')}` : `  verified: ${r.verified.length} checks`}`);
     }
   } finally {
-    for (const ctx of contexts.values()) await ctx.client.connection.close().catch(() => undefined);
+    for (const ctx of [...contexts.values(), ...(clusterCtx ? [clusterCtx] : [])]) await ctx.client.connection.close().catch(() => undefined);
+    await cluster?.stop();
     await db.end();
     for (const server of extraServers) await server.stop();
     await stack.stop();
@@ -211,11 +238,29 @@ async function main(): Promise<void> {
   log('');
   log(`machine: ${info.machine.cpus} × ${info.machine.cpuModel}, ${info.machine.memoryGb} GB, Node ${info.machine.node}; load average ${info.machine.loadAverageAtStart} → ${report.loadAverageAtEnd}`);
   log(`results: ${path.relative(process.cwd(), file)}`);
+  if (o.cluster) log(clusterComparison(results));
   const failed = results.filter((r) => r.problems.length > 0);
   if (failed.length > 0) {
     for (const r of failed) log(`✗ ${r.name}: ${r.problems.join('; ')}`);
     process.exitCode = 1;
   }
+}
+
+/** The cluster against the dev server at the same limit (goal: >= 90 %), and what its processes used. */
+function clusterComparison(results: ScenarioResult[]): string {
+  const rate = (name: string) => results.find((r) => r.name === name && r.problems.length === 0)?.invoicesPerSecond;
+  const lines = ['', 'cluster vs dev server (same limit, same MariaDB and simulator):'];
+  for (const [dev, cl] of [['wf-300', 'wf-300-cluster'], ['noop-100', 'noop-100-cluster']] as const) {
+    const a = rate(dev);
+    const b = rate(cl);
+    lines.push(`  ${cl}: ${b ?? '?'} inv/s vs ${dev}: ${a ?? '?'} inv/s = ${a && b ? `${((b / a) * 100).toFixed(1)} %` : 'n/a'} (goal >= 90 %)`);
+  }
+  for (const r of results.filter((x) => x.serverProcesses)) {
+    const each = Object.entries(r.serverProcesses ?? {}).map(([name, f]) => `${name} ${f.cpuSeconds.toFixed(1)} s CPU / ${f.peakRssMb} MB`).join(', ');
+    lines.push(`  ${r.name} server processes: ${each}`);
+  }
+  for (const r of results.filter((x) => !x.serverProcesses && x.server)) lines.push(`  ${r.name} dev server: ${r.server!.cpuSeconds.toFixed(1)} s CPU / ${r.server!.peakRssMb} MB`);
+  return lines.join('\n');
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 /** One benchmark scenario: seed, configure the simulator, run, measure, verify. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClientConnection, loadTemporalConnectionSettings } from '../src/temporal/connection';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Stack } from '../dev/stack/stack';
 import type { Pool } from '../src/db/pool';
@@ -44,6 +45,8 @@ export interface ScenarioSpec {
   /** NODE_OPTIONS for the worker processes. */
   nodeOptions?: string;
   runtime: WorkerRuntime;
+  /** Runs on the Temporal cluster (bench --cluster) instead of the dev server. */
+  cluster?: boolean;
   /** Task-queue partitions of the server it runs on; default: the bench's main server (1). */
   partitions?: number | 'default';
   /**
@@ -93,6 +96,8 @@ export interface ScenarioResult {
     rssSamplesMb: number[];
   };
   server?: ProcFigures;
+  /** A cluster: each server process (frontend, history, matching, worker, PostgreSQL); `server` is their sum. */
+  serverProcesses?: Record<string, ProcFigures>;
   mariadb?: ProcFigures;
   /** The bench process itself: client, and the in-process Stripe simulator. */
   benchProcess?: ProcFigures;
@@ -123,12 +128,15 @@ export interface BenchContext {
   client: Client;
   logDir: string;
   log: (line: string) => void;
+  /** The Temporal server's processes by name; default: the dev server's one process. */
+  serverPids?: Record<string, number>;
 }
 
-export async function openContext(stack: Stack, db: Pool, logDir: string, log: (line: string) => void): Promise<BenchContext> {
+export async function openContext(stack: Stack, db: Pool, logDir: string, log: (line: string) => void, serverPids?: Record<string, number>): Promise<BenchContext> {
   mkdirSync(logDir, { recursive: true });
-  const connection = await Connection.connect({ address: stack.temporal.address });
-  return { stack, db, client: new Client({ connection, namespace: stack.temporal.namespace }), logDir, log };
+  // The worker's connection code: plaintext to the dev server, mutual TLS to a cluster (stack.env).
+  const connection = await connectClientConnection(loadTemporalConnectionSettings(stack.temporal, stack.env));
+  return { stack, db, client: new Client({ connection, namespace: stack.temporal.namespace }), logDir, log, ...(serverPids ? { serverPids } : {}) };
 }
 
 function bound(spec: ScenarioSpec): number {
@@ -222,7 +230,8 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     }
     // The worker's start-up check made one Stripe request; count the run's requests only.
     const requestsBefore = ctx.stack.stripe.stats().requests;
-    const pids = [...workers.map((w) => w.pid), ctx.stack.temporal.pid, ctx.stack.mysql.pid, process.pid];
+    const serverPids = ctx.serverPids ?? { temporal: ctx.stack.temporal.pid };
+    const pids = [...workers.map((w) => w.pid), ...Object.values(serverPids), ctx.stack.mysql.pid, process.pid];
     const samplers = workers.map((w) => new RssSampler(w.pid).start());
     const meter = new PhaseMeter(pids);
     const workflowId = `${taskQueue}-run`;
@@ -278,7 +287,14 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
       peakRssStartupMb: Math.round(Math.max(...workers.map((w) => w.startup.peakRssMb))),
       rssSamplesMb: samplers[0]?.samples.map((s) => s.rssMb) ?? [],
     };
-    result.server = procFigures(m.get(ctx.stack.temporal.pid));
+    if (ctx.serverPids) {
+      const each = Object.entries(ctx.serverPids).map(([name, pid]) => [name, procFigures(m.get(pid))] as const);
+      result.serverProcesses = Object.fromEntries(each.filter((e): e is readonly [string, ProcFigures] => e[1] !== undefined));
+      const figures = Object.values(result.serverProcesses);
+      result.server = { cpuSeconds: round(figures.reduce((a, f) => a + f.cpuSeconds, 0), 2), peakRssMb: figures.reduce((a, f) => a + f.peakRssMb, 0) };
+    } else {
+      result.server = procFigures(m.get(ctx.stack.temporal.pid));
+    }
     result.mariadb = procFigures(m.get(ctx.stack.mysql.pid));
     result.benchProcess = procFigures(m.get(process.pid));
     const stats = ctx.stack.stripe.stats();

@@ -149,3 +149,25 @@ if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium > /dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium > /dev/null
 fi
 say "Chromium: ${CHROMIUM_PATH:-$(command -v chromium)}"
+# --- Cluster (only with --cluster: npm run test:cluster, npm run cluster, bench --cluster) -------
+# PostgreSQL 15 from Debian (a private instance: dev/cluster/postgres.ts, never the system
+# service) and the Temporal server built from source once into .tools/ (dev/cluster/build.ts).
+if [[ " $* " == *" --cluster "* ]]; then
+  if ! ls /usr/lib/postgresql/*/bin/postgres > /dev/null 2>&1; then
+    if [[ "$(id -u)" != 0 ]]; then
+      echo "bootstrap: no PostgreSQL server found. Install it, e.g.: sudo apt-get install -y postgresql" >&2
+      exit 1
+    fi
+    say "installing postgresql (apt)"
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e "$policy" ]]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+      trap 'rm -f "$policy"' EXIT
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql openssl > /dev/null
+  fi
+  say "PostgreSQL server: $(ls -d /usr/lib/postgresql/*/bin/postgres | tail -1)"
+  command -v go > /dev/null || { echo "bootstrap: Go is needed to build the Temporal server (https://go.dev/dl)" >&2; exit 1; }
+  "$ROOT/node_modules/.bin/tsx" dev/cluster/cli.ts build
+fi

@@ -6,6 +6,7 @@ import { formatInvoiceReport } from './cli/invoices-command';
 import { createPool } from './db/pool';
 import { listInvoicesForReport } from './db/reports';
 import { connectClient } from './cli/connect';
+import { loadTemporalConnectionSettings } from './temporal/connection';
 import { formatSummary } from './cli/print-summary';
 import { startRun } from './cli/run-command';
 import {
@@ -48,7 +49,7 @@ function runInput(flags: RunInputFlags): ChargeRunInput {
 
 async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>['client'], config: TemporalConfig) => Promise<void>): Promise<void> {
   const config = orExit(() => loadClientConfig());
-  const { client, close } = await connectClient(config);
+  const { client, close } = await connectClient(config, orExit(() => loadTemporalConnectionSettings(config)));
   try {
     await work(client, config);
   } finally {

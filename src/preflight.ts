@@ -1,7 +1,5 @@
 /** Start-up checks that turn bad configuration into one clear line each, before any run. */
-import { NativeConnection } from '@temporalio/worker';
 import Stripe from 'stripe';
-import { explainTemporalConnectError } from './temporal-connect-errors';
 
 const TRANSIENT_TRIES = 5;
 
@@ -35,12 +33,4 @@ function explainStripeFailure(err: unknown, target: string): unknown {
     return new Error(`cannot reach Stripe at ${target}: check STRIPE_API_BASE and the network`, { cause: err });
   }
   return err;
-}
-
-export async function connectTemporalForWorker(address: string): Promise<NativeConnection> {
-  try {
-    return await NativeConnection.connect({ address });
-  } catch (err) {
-    throw explainTemporalConnectError(err, address);
-  }
 }

@@ -6,7 +6,8 @@ import { DEFAULT_DUNNING_RULES } from './billing/dunning-decision';
 import { loadConfig, orExit } from './config';
 import { checkDatabase, createPool } from './db/pool';
 import { describeMysqlTls } from './db/tls';
-import { checkStripeKey, connectTemporalForWorker } from './preflight';
+import { checkStripeKey } from './preflight';
+import { connectWorkerConnection, loadTemporalConnectionSettings } from './temporal/connection';
 import { createNotifier } from './notify';
 import { startWorkerMetrics } from './metrics';
 import { createStripeClient } from './stripe/client';
@@ -15,6 +16,8 @@ import { workflowCode } from './workflow-code';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
+  // TLS files and profile problems are reported here, before anything connects.
+  const temporal = orExit(() => loadTemporalConnectionSettings(config.temporal));
   const db = createPool(config.mysqlUrl, { connectionLimit: config.dbPoolSize, tls: config.mysqlTls });
   const stripe = createStripeClient(config.stripe, { emitEventBodies: config.metrics !== undefined });
   try {
@@ -22,11 +25,11 @@ async function main(): Promise<void> {
     await checkStripeKey(stripe, config.stripe.apiBase);
     // Before the connection: the SDK's metrics exporter is part of the Runtime it creates.
     const metrics = config.metrics && (await startWorkerMetrics(config.metrics, { db, stripe }));
-    const connection = await connectTemporalForWorker(config.temporal.address);
+    const connection = await connectWorkerConnection(temporal);
     try {
       const worker = await Worker.create({
         connection,
-        namespace: config.temporal.namespace,
+        namespace: temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ...workflowCode(), // lib/workflow-bundle.js when built (npm start): no webpack at start
         // Payloads and failure messages encrypted unless TEMPORAL_CODEC=off (src/codec).
@@ -40,14 +43,14 @@ async function main(): Promise<void> {
         interceptors: { activity: metrics?.activityInterceptors ?? [] },
       });
       console.log(
-        `worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address} ` +
-          `(namespace ${config.temporal.namespace}, Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
+        `worker polling task queue "${config.temporal.taskQueue}" on ${temporal.describe} ` +
+          `(Stripe at ${config.stripe.apiBase?.origin ?? 'api.stripe.com'}, ` +
           `${config.stripeRateLimitPerSecond} activities/s, ${describeMysqlTls(config.mysqlTls)}, ` +
           `${codecDescription(config.temporal.codec)}` +
           `${metrics ? `; metrics at http://${metrics.addresses.business}/metrics and http://${metrics.addresses.temporal}/metrics` : ''})`,
       );
       // The Stripe webhook endpoint runs alongside when STRIPE_WEBHOOK_SECRET is set.
-      const webhooks = config.webhook && (await startWebhookService({ temporal: config.temporal, webhook: config.webhook }, db));
+      const webhooks = config.webhook && (await startWebhookService({ temporal: { ...config.temporal, namespace: temporal.namespace }, webhook: config.webhook }, db, undefined, temporal));
       // Worker.run() returns after SIGINT/SIGTERM once in-flight activities finish (the SDK's
       // default shutdown signals), so the pool and connection close only after that.
       await worker.run();

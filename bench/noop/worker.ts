@@ -3,7 +3,8 @@
  * are synthetic (ids 1..BENCH_NOOP_INVOICES), every charge returns `paid` at once. Same worker
  * options as src/worker.ts (activity slots, task-queue rate limit), same environment variables.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { connectWorkerConnection, loadTemporalConnectionSettings } from '../../src/temporal/connection';
 import type Stripe from 'stripe';
 import { createActivities, type ChargeInvoiceInput, type InvoicePageQuery } from '../../src/activities';
 import type { InvoiceRunResult } from '../../src/billing/run-outcome';
@@ -40,14 +41,16 @@ function noopActivities(): Record<string, (...args: never[]) => Promise<unknown>
 }
 
 async function main(): Promise<void> {
-  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
   const taskQueue = process.env.TASK_QUEUE ?? 'bench-noop';
-  const connection = await NativeConnection.connect({ address });
+  // As src/worker.ts connects: TEMPORAL_* and TLS settings (mutual TLS on the cluster bench).
+  const settings = loadTemporalConnectionSettings({ address: '127.0.0.1:7233', namespace: 'default' });
+  const address = settings.describe;
+  const connection = await connectWorkerConnection(settings);
   try {
     const rate = process.env.STRIPE_RATE_LIMIT_PER_SECOND;
     const worker = await Worker.create({
       connection,
-      namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+      namespace: settings.namespace,
       taskQueue,
       workflowsPath: require.resolve('./workflows'),
       activities: noopActivities(),

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
 import { startStack, type Stack } from '../stack/stack';
+import { connectClientConnection, loadTemporalConnectionSettings } from '../../src/temporal/connection';
 import type { SimulatorStats } from '../stripe-simulator';
 import { createPool, type Pool } from '../../src/db/pool';
 import { emptyTables } from '../stack/empty-tables';
@@ -38,7 +39,19 @@ export interface ScenarioReport {
   durationMs: number;
 }
 
+/** What the harness needs of a stack: the dev stack, or the cluster stack (dev/cluster). */
+export interface ChaosStack {
+  temporal: { address: string; namespace: string; restart(): Promise<void> };
+  mysql: { url: string; restart(): Promise<void> };
+  stripe: Stack['stripe'];
+  /** The worker's environment: TEMPORAL_* (TLS included), MYSQL_URL, STRIPE_*. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
 export interface HarnessOptions {
+  /** A stack started by the caller (kept running by stop()); default: a dev stack of its own. */
+  stack?: ChaosStack;
   workers?: number;
   /** Per scenario, including recovery. */
   scenarioTimeoutMs?: number;
@@ -50,7 +63,7 @@ export class ChaosHarness {
   private invoices = 0;
 
   private constructor(
-    readonly stack: Stack,
+    readonly stack: ChaosStack,
     readonly db: Pool,
     private readonly connection: Connection,
     readonly client: Client,
@@ -63,13 +76,14 @@ export class ChaosHarness {
   static async start(options: HarnessOptions = {}): Promise<ChaosHarness> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-chaos-'));
     // A key of its own, so the suite can prove it never shows up anywhere.
-    const secretKey = `sk_test_chaos${randomBytes(12).toString('hex')}`;
-    const stack = await startStack({
+    const secretKey = options.stack?.env.STRIPE_SECRET_KEY ?? `sk_test_chaos${randomBytes(12).toString('hex')}`;
+    const stack = options.stack ?? await startStack({
       dataDir, freePorts: true, ui: false,
       stripe: { apiKeys: [secretKey], rateLimitPerSecond: 60, seed: 20_260_115 },
     });
     const db = createPool(stack.mysql.url, { connectionLimit: 4 });
-    const connection = await Connection.connect({ address: stack.temporal.address });
+    // The same connection code as the worker: plaintext to the dev server, mTLS to the cluster.
+    const connection = await connectClientConnection(loadTemporalConnectionSettings(stack.temporal, stack.env));
     const client = new Client({ connection, namespace: stack.temporal.namespace });
     const workers = Array.from({ length: options.workers ?? 2 }, (_, i) => new WorkerProcess({
       name: `worker-${i + 1}`,
@@ -147,7 +161,7 @@ export class ChaosHarness {
     await Promise.allSettled(this.workers.map((w) => w.stop()));
     await this.connection.close().catch(() => undefined);
     await this.db.end().catch(() => undefined);
-    await this.stack.stop();
+    if (!this.options.stack) await this.stack.stop();
   }
 
   /** Removes the stack's data and logs (after the secret scan has read them). */

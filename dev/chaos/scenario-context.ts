@@ -4,7 +4,7 @@
  * Every process fault is counted, so the table shows what was actually injected.
  */
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Stack } from '../stack/stack';
+import type { ChaosStack } from './harness';
 import type { Pool } from '../../src/db/pool';
 import { sleep, startRun, terminateRun, triggerScheduledRun, type RunRecord, type RunStarter } from './runs';
 import type { WorkerProcess } from './worker-process';
@@ -22,7 +22,7 @@ export class ScenarioContext {
   constructor(
     readonly name: string,
     readonly invoices: number,
-    private readonly stack: Stack,
+    private readonly stack: ChaosStack,
     private readonly db: Pool,
     private readonly starter: RunStarter,
     readonly workers: WorkerProcess[],
@@ -76,6 +76,12 @@ export class ScenarioContext {
   async restartTemporal(): Promise<void> {
     await this.stack.temporal.restart();
     this.count('Temporal restart');
+  }
+
+  /** Any other fault (the cluster's own services), counted and put on the timeline like the rest. */
+  async inject(what: string, act: () => Promise<void>): Promise<void> {
+    await act();
+    this.count(what);
   }
 
   async terminate(run: RunRecord): Promise<void> {

@@ -33,6 +33,12 @@ export interface ServiceProcessSpec {
   args: string[];
   logFile: string;
   cwd?: string;
+  /** Run as this user (when we are root): PostgreSQL refuses to run as root. */
+  uid?: number;
+  gid?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Default SIGTERM; PostgreSQL's fast shutdown is SIGINT (SIGTERM waits for every client). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -60,14 +66,14 @@ export class ServiceProcess {
   }
 
   start(): void {
-    const { name, command, args, logFile, cwd } = this.spec;
+    const { name, command, args, logFile, cwd, uid, gid, env } = this.spec;
     mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = openSync(logFile, 'a');
     this.logOffset = fstatSync(fd).size;
     writeSync(fd, `\n=== ${new Date().toISOString()} starting ${name}: ${command} ${args.join(' ')}\n`);
     let child: ChildProcess;
     try {
-      child = spawn(command, args, { cwd, stdio: ['ignore', fd, fd], detached: true });
+      child = spawn(command, args, { cwd, env, uid, gid, stdio: ['ignore', fd, fd], detached: true });
     } finally {
       closeSync(fd);
     }
@@ -103,11 +109,17 @@ export class ServiceProcess {
     return this.exit;
   }
 
+  /** Send a signal (chaos: SIGKILL a service mid-run); resolves when it has exited. */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    if (this.child && this.running) this.child.kill(signal);
+    await this.exit;
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
   async stop(graceMs = 30_000): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return this.exit;
-    child.kill('SIGTERM');
+    child.kill(this.spec.stopSignal ?? 'SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     try {
       await this.exit;

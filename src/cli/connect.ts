@@ -1,16 +1,13 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { temporalDataConverter } from '../codec/data-converter';
 import type { TemporalConfig } from '../config';
-import { explainTemporalConnectError } from '../temporal-connect-errors';
+import { connectClientConnection, loadTemporalConnectionSettings, type TemporalConnectionSettings } from '../temporal/connection';
 
-export async function connectClient(config: TemporalConfig): Promise<{ client: Client; close: () => Promise<void> }> {
-  let connection: Connection;
-  try {
-    connection = await Connection.connect({ address: config.address, connectTimeout: '10s' });
-  } catch (err) {
-    throw explainTemporalConnectError(err, config.address);
-  }
-  return { client: new Client({ connection, namespace: config.namespace, dataConverter: temporalDataConverter(config.codec) }), close: () => connection.close() };
+export async function connectClient(config: TemporalConfig, resolved?: TemporalConnectionSettings): Promise<{ client: Client; close: () => Promise<void> }> {
+  // Profile/TLS problems surface as ConfigError (exit 2 through orExit's caller), naming the setting.
+  const settings = resolved ?? loadTemporalConnectionSettings(config);
+  const connection = await connectClientConnection(settings);
+  return { client: new Client({ connection, namespace: settings.namespace, dataConverter: temporalDataConverter(config.codec) }), close: () => connection.close() };
 }
 
 export function runUrl(config: TemporalConfig, workflowId: string): string {

@@ -1,5 +1,6 @@
 /** The endpoint wired to a Temporal client: used by the worker and by `npm run webhooks`. */
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { connectClientConnection, loadTemporalConnectionSettings, type TemporalConnectionSettings } from '../temporal/connection';
 import { temporalDataConverter } from '../codec/data-converter';
 import type { TemporalConfig, WebhookEndpointConfig } from '../config';
 import type { Db } from '../db/sql';
@@ -16,15 +17,13 @@ export async function startWebhookService(
   config: { temporal: TemporalConfig; webhook: WebhookEndpointConfig },
   db: Db,
   log: (line: string) => void = (line) => console.log(line),
+  /** Already resolved by the worker; otherwise read from the environment (src/temporal/connection.ts). */
+  temporal?: TemporalConnectionSettings,
 ): Promise<WebhookService> {
-  let connection: Connection;
+  const settings = temporal ?? loadTemporalConnectionSettings(config.temporal);
+  const connection = await connectClientConnection(settings);
   try {
-    connection = await Connection.connect({ address: config.temporal.address });
-  } catch (err) {
-    throw new Error(`cannot reach Temporal at ${config.temporal.address}: is the server running? check TEMPORAL_ADDRESS`, { cause: err });
-  }
-  try {
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: temporalDataConverter(config.temporal.codec) });
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: temporalDataConverter(config.temporal.codec) });
     const startProcessing = temporalStartProcessing(client, config.temporal.taskQueue);
     const server = await startWebhookServer(
       { db, secret: config.webhook.secret, startProcessing, clock: () => new Date(), log },
