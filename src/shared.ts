@@ -23,4 +23,8 @@ export interface InvoiceRef {
   id: number;
   amountCents: number | null;
   currency: string;
+  /** Recovery only: the closed run (`workflowId/runId`) whose claim this run may take over now. */
+  takeOverFrom?: string;
+  /** Recovery only: why the claim is resolved by this run (owner closed, or lease expired). */
+  reason?: string;
 }

@@ -7,6 +7,7 @@ import { checkStripeKey, connectTemporalForWorker } from './preflight';
 import { createNotifier } from './notify';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
+import { connectClaimOwnerLookup } from './temporal/claim-owners';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
@@ -16,13 +17,15 @@ async function main(): Promise<void> {
     await checkDatabase(db);
     await checkStripeKey(stripe, config.stripe.apiBase);
     const connection = await connectTemporalForWorker(config.temporal.address);
+    // Recovery asks Temporal whether a claim's run is closed (src/temporal/claim-owners.ts).
+    const claimOwners = await connectClaimOwnerLookup(config.temporal.address, config.temporal.namespace);
     try {
       const worker = await Worker.create({
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         workflowsPath: require.resolve('./workflows'),
-        activities: createActivities({ db, stripe, notifier: createNotifier(config) }),
+        activities: createActivities({ db, stripe, notifier: createNotifier(config), claimOwner: claimOwners.lookup }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
         maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
       await worker.run();
       await webhooks?.close();
     } finally {
+      await claimOwners.close();
       await connection.close();
     }
   } finally {

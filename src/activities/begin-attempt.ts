@@ -8,7 +8,7 @@ import { cardLimitReached } from '../billing/dunning';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { countCardAttemptsSince } from '../db/dunning';
 import { loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
-import type { Tx } from '../db/sql';
+import type { Db, Tx } from '../db/sql';
 import { insertAttempt, postponeRetry, renewClaim, startAttemptOnInvoice } from '../db/transitions';
 import { isStoredChargeAttempt, newIdempotencyKey, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
@@ -26,6 +26,8 @@ export interface BeginAttemptInput {
   asOf: Date;
   /** The charging run that holds the claim: `${workflowId}/${runId}`. */
   claimRunId: string;
+  /** Recovery: a run Temporal reported closed; its claim may be taken over before the lease ends. */
+  takeOverFrom?: string;
 }
 
 const skipped = (invoiceId: number, error: string): AttemptStart => ({
@@ -55,13 +57,26 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
     return startAttempt(tx, deps, input, invoice, 'pending');
   }
   if (invoice.status === 'failed') {
-    const retryDue = invoice.nextAttemptAt !== null && invoice.nextAttemptAt.getTime() <= asOf.getTime();
-    const newCard = invoice.failedPaymentMethodId !== null && invoice.customer?.stripePaymentMethodId != null
-      && invoice.customer.stripePaymentMethodId !== invoice.failedPaymentMethodId;
-    if (retryDue || newCard) return startAttempt(tx, deps, input, invoice, 'failed');
+    if (retryReason(invoice, asOf) !== undefined) return startAttempt(tx, deps, input, invoice, 'failed');
     return skipped(invoiceId, 'invoice is failed and no retry is due');
   }
   return skipped(invoiceId, `invoice is ${invoice.status}, not pending`);
+}
+
+/** Why a failed invoice is charged again now (its dunning retry is due, or a new card), if it is. */
+export function retryReason(invoice: ClaimedInvoice, asOf: Date): string | undefined {
+  if (invoice.nextAttemptAt !== null && invoice.nextAttemptAt.getTime() <= asOf.getTime()) {
+    return `dunning retry due since ${invoice.nextAttemptAt.toISOString()}`;
+  }
+  const newCard = invoice.failedPaymentMethodId !== null && invoice.customer?.stripePaymentMethodId != null
+    && invoice.customer.stripePaymentMethodId !== invoice.failedPaymentMethodId;
+  return newCard ? `customer has a new card (${invoice.customer?.stripePaymentMethodId ?? ''})` : undefined;
+}
+
+/** Whether this card has had its 15 attempts in 30 days: the retry waits a day. */
+export async function cardRetryLimitReached(tx: Tx | Db, deps: ActivityDeps, request: ChargeRequest, now: Date): Promise<boolean> {
+  const attempts = await countCardAttemptsSince(tx, request.stripePaymentMethodId, new Date(now.getTime() - 30 * DAY_MS));
+  return cardLimitReached(attempts, deps.dunningPolicy);
 }
 
 /**
@@ -89,7 +104,9 @@ async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInpu
   const now = deps.clock();
   const ownClaim = invoice.claimRunId === claimRunId;
   const leaseExpired = invoice.leaseExpiresAt !== null && invoice.leaseExpiresAt.getTime() <= now.getTime();
-  if (!ownClaim && !leaseExpired) return skipped(invoiceId, 'invoice is being charged by another run');
+  // A closed run never comes back, so its claim is free now; the check names the exact owner.
+  const ownerClosed = input.takeOverFrom !== undefined && invoice.claimRunId === input.takeOverFrom;
+  if (!ownClaim && !leaseExpired && !ownerClosed) return skipped(invoiceId, 'invoice is being charged by another run');
   const attempt = await loadLatestAttempt(tx, invoiceId);
   if (!attempt || attempt.attemptNumber !== invoice.attemptCount || !isStoredChargeAttempt(attempt)) {
     // Cannot happen while claims and attempts are written in one transaction; never guess.
@@ -166,9 +183,4 @@ async function startAttempt(
   });
   await insertAttempt(tx, attempt);
   return { kind: 'send', attempt, resumed: false };
-}
-
-async function cardRetryLimitReached(tx: Tx, deps: ActivityDeps, request: ChargeRequest, now: Date): Promise<boolean> {
-  const attempts = await countCardAttemptsSince(tx, request.stripePaymentMethodId, new Date(now.getTime() - 30 * DAY_MS));
-  return cardLimitReached(attempts, deps.dunningPolicy);
 }

@@ -23,13 +23,18 @@ export interface ChargeInvoiceInput {
   asOf: string;
   /** `${workflowId}/${runId}` of the charging run that holds the invoice's claim. */
   claimRunId: string;
+  /** Recovery: the closed run whose claim this charge takes over (its attempt, its key). */
+  takeOverFrom?: string;
 }
 
 export function makeChargeInvoice(deps: ActivityDeps) {
   return async function chargeInvoice(input: ChargeInvoiceInput): Promise<InvoiceRunResult> {
     // 1. Claim (or resume) the attempt, persisted with its key before Stripe is called.
     const start = await withTransaction(deps.db, (tx) =>
-      beginAttempt(tx, deps, { invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId }),
+      beginAttempt(tx, deps, {
+        invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId,
+        ...(input.takeOverFrom !== undefined && { takeOverFrom: input.takeOverFrom }),
+      }),
     );
     if (start.kind === 'decided') return start.result;
     const { attempt } = start;

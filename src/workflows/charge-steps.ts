@@ -12,7 +12,7 @@ import { formatMoney } from '../billing/money';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
 import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
-import type { ChargeRun } from './charge-run';
+import type { ChargeRun, Phase } from './charge-run';
 import { addResult } from './run-summary';
 
 // SDK timeout (20 s) < start-to-close; ~12 tries with backoff end within minutes, far inside
@@ -39,16 +39,20 @@ export async function chargeEach(run: ChargeRun, page: InvoiceRef[]): Promise<vo
     await condition(() => run.inFlight < run.concurrency || run.systemicStop !== undefined);
     if (run.systemicStop !== undefined) return;
     run.inFlight += 1;
-    void chargeOne(run, invoice);
+    void chargeOne(run, invoice, run.phase);
   }
 }
 
-async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
+/** `phase` is the one that listed the invoice (the run may be in the next one when it ends). */
+async function chargeOne(run: ChargeRun, invoice: InvoiceRef, phase: Phase): Promise<void> {
   try {
     const result = await chargeInvoice.executeWithOptions({ summary: chargeSummary(invoice) }, [
-      { invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId },
+      {
+        invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId,
+        ...(invoice.takeOverFrom !== undefined && { takeOverFrom: invoice.takeOverFrom }),
+      },
     ]);
-    addResult(run.tally, result, run.maxResults);
+    addResult(run.tally, result, run.maxResults, phase);
     if (result.status === 'requires_auth') await followUpAuthentication(result);
   } catch (err) {
     if (isSystemic(err)) {
@@ -61,15 +65,19 @@ async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
       invoice_id: invoice.id,
       status: 'processing',
       error: `outcome not yet known (${rootMessage(err)}); recovery will resolve it`,
-    }, run.maxResults);
+    }, run.maxResults, phase);
   } finally {
     run.inFlight -= 1;
   }
 }
 
-/** Dry run: what each invoice of the page would get, from reads only. */
+/** Dry run: what each invoice of the page would get in this phase, from reads only. */
 export async function previewEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
-  for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf: run.asOf })) addResult(run.tally, result, run.maxResults);
+  const { phase } = run;
+  const refs = phase === 'recover' ? { refs: page } : {};
+  for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf: run.asOf, phase, ...refs })) {
+    addResult(run.tally, result, run.maxResults, phase);
+  }
 }
 
 /** Starts the 3-D Secure follow-up of this attempt; it outlives the run (ABANDON). */
@@ -93,7 +101,7 @@ async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
 
 function chargeSummary(invoice: InvoiceRef): string {
   const amount = invoice.amountCents === null ? 'no amount' : formatMoney(invoice.amountCents, invoice.currency.toLowerCase());
-  return `charge invoice ${invoice.id} · ${amount}`;
+  return invoice.reason !== undefined ? `resolve claim on invoice ${invoice.id} · ${amount} · ${invoice.reason}` : `charge invoice ${invoice.id} · ${amount}`;
 }
 
 function isSystemic(err: unknown): boolean {
