@@ -8,6 +8,7 @@ import { createNotifier } from './notify';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
 import { connectClaimOwnerLookup } from './temporal/claim-owners';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
     // Recovery asks Temporal whether a claim's run is closed (src/temporal/claim-owners.ts).
     const claimOwners = await connectClaimOwnerLookup(config.temporal.address, config.temporal.namespace);
     try {
+      const warning = await checkSearchAttributes(claimOwners.connection, config.temporal.namespace);
+      if (warning) console.warn(`worker: ${warning}`);
       const worker = await Worker.create({
         connection,
         namespace: config.temporal.namespace,

@@ -24,7 +24,7 @@ export function parseClaimRunId(claimRunId: string): { workflowId: string; runId
 }
 
 /** No Temporal to ask (activity tests, tools): every claim waits for its lease, as before. */
-export const leaseOnly: ClaimOwnerLookup = async () => ({ state: 'unknown', reason: 'no Temporal lookup configured' });
+export const leaseOnly: ClaimOwnerLookup = () => Promise.resolve({ state: 'unknown', reason: 'no Temporal lookup configured' });
 
 const CLOSED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'CONTINUED_AS_NEW', 'TIMED_OUT']);
 
@@ -60,7 +60,7 @@ export function cachedLookup(lookup: ClaimOwnerLookup): ClaimOwnerLookup {
 }
 
 /** The worker's own client for the lookups (the worker's NativeConnection cannot serve a Client). */
-export async function connectClaimOwnerLookup(address: string, namespace: string): Promise<{ lookup: ClaimOwnerLookup; close: () => Promise<void> }> {
+export async function connectClaimOwnerLookup(address: string, namespace: string): Promise<{ lookup: ClaimOwnerLookup; connection: Connection; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address, connectTimeout: '10s' });
-  return { lookup: temporalClaimOwnerLookup(new Client({ connection, namespace })), close: () => connection.close() };
+  return { lookup: temporalClaimOwnerLookup(new Client({ connection, namespace })), connection, close: () => connection.close() };
 }

@@ -14,6 +14,7 @@ import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
 import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
 import type { ChargeRun, Phase } from './charge-run';
 import { addResult } from './run-summary';
+import { INVOICE_ID } from './search-attributes';
 
 // SDK timeout (20 s) < start-to-close; ~12 tries with backoff end within minutes, far inside
 // Stripe's 24 h idempotency-key retention, and inside the claim lease that recovery waits for.
@@ -89,6 +90,8 @@ async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
       args: [{ invoiceId: result.invoice_id, paymentIntentId: result.payment_intent_id }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `3-D Secure follow-up for invoice ${result.invoice_id}`,
+      // Findable in the Web UI list: `InvoiceId = "17"`.
+      typedSearchAttributes: [{ key: INVOICE_ID, value: String(result.invoice_id) }],
     });
   } catch (err) {
     // A retried run finds the follow-up of this attempt already going: that is the one we want.
