@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadClientConfig, loadDatabaseUrl, orExit, type TemporalConfig } from './config';
-import { formatInvoiceReport } from './cli/invoices-command';
+import { claimOwnerLookupForCli, formatHeldClaims, formatInvoiceReport } from './cli/invoices-command';
+import { describeClaimHolders } from './activities/held-claims';
 import { createPool } from './db/pool';
 import { listInvoicesForReport } from './db/reports';
 import { connectClient } from './cli/connect';
@@ -79,6 +80,12 @@ program.command('invoices').description('list invoices by state with attempts, n
     try {
       const statuses = flags.status.split(',').map((x) => x.trim()).filter(Boolean);
       console.log(formatInvoiceReport(await listInvoicesForReport(db, { statuses, limit: flags.limit })));
+      const owners = await claimOwnerLookupForCli();
+      try {
+        console.log(`\n${formatHeldClaims(await describeClaimHolders(db, owners.lookup, new Date()))}`);
+      } finally {
+        await owners.close();
+      }
     } finally {
       await db.end();
     }
