@@ -68,7 +68,7 @@ describe('client CLI against the real dev server', function () {
     const json = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as ChargeRunSummary;
     assert.equal(json.totals.would_charge, 7);
     assert.match(out, /Web UI: http:\/\/.*\/workflows\//);
-    assert.match(out, /per phase: claims to resolve 0 · due invoices \d+ \(would_charge 7/);
+    assert.match(out, /per phase: claims to resolve 0 · due invoices 8 \(skipped 1, would_charge 7\) · dunning retries 0/);
     assert.match(out, /invoice\s+phase\s+status/);
     assert.match(out, /claims held by other runs: none/);
     const described = await env.client.workflow.getHandle(`${taskQueue}-dry`).describe();
