@@ -26,7 +26,7 @@ const isoTime = (value: string): string => {
   return t.toISOString();
 };
 
-interface RunInputFlags { asOf?: string; pageSize?: number; concurrency?: number; dryRun?: boolean; maxResults?: number }
+interface RunInputFlags { asOf?: string; pageSize?: number; concurrency?: number; dryRun?: boolean; maxResults?: number; recoverOnly?: boolean }
 
 function withRunInputFlags(cmd: Command): Command {
   return cmd
@@ -34,7 +34,8 @@ function withRunInputFlags(cmd: Command): Command {
     .option('--page-size <n>', 'invoices fetched per page', positiveInt)
     .option('--concurrency <n>', 'charges in flight at once', positiveInt)
     .option('--max-results <n>', 'cap on per-invoice entries in the summary', positiveInt)
-    .option('--dry-run', 'list what would be charged or skipped; no Stripe call, no DB write');
+    .option('--dry-run', 'list what would be charged or skipped; no Stripe call, no DB write')
+    .option('--recover-only', 'a recovery sweep: resolve the claims of closed runs (and expired leases), charge nothing new');
 }
 
 function runInput(flags: RunInputFlags): ChargeRunInput {
@@ -44,6 +45,7 @@ function runInput(flags: RunInputFlags): ChargeRunInput {
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.maxResults !== undefined && { maxResultsInSummary: flags.maxResults }),
     ...(flags.dryRun === true && { dryRun: true }),
+    ...(flags.recoverOnly === true && { recoverOnly: true }),
   };
 }
 

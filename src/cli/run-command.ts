@@ -20,7 +20,7 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
     workflowId,
     args: [options.input],
     // The run page's summary: what kind of run, as of when.
-    staticSummary: `${options.input.dryRun ? 'Ad-hoc dry run: what would be charged' : 'Ad-hoc invoice charging run'}, as of ${options.input.asOf ?? 'its start'}`,
+    staticSummary: `${runKind(options.input)}, as of ${options.input.asOf ?? 'its start'}`,
   });
   console.log(`started ${workflowId}\n  ${runUrl(config, workflowId)}`);
   if (!options.wait) return undefined;
@@ -41,6 +41,11 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
   if (options.json) console.log(JSON.stringify(summary, null, 2));
   console.log(`\nWeb UI: ${runUrl(config, workflowId)}`);
   return summary;
+}
+
+function runKind(input: ChargeRunInput): string {
+  if (input.dryRun) return 'Ad-hoc dry run: what would be charged';
+  return input.recoverOnly ? 'Ad-hoc recovery sweep: claims of closed runs' : 'Ad-hoc invoice charging run';
 }
 
 const PHASE_WORDS: Record<ChargeRunProgress['phase'], string> = {

@@ -21,11 +21,14 @@ export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise
   if (run.dryRun) {
     // The same phases as the real run, each previewed from reads only: the real run's plan.
     await forEachPage(run, 'recover', (page) => previewEach(run, page));
-    await forEachPage(run, 'due', (page) => previewEach(run, page));
-    await forEachPage(run, 'retry', (page) => previewEach(run, page));
+    if (input.recoverOnly !== true) {
+      await forEachPage(run, 'due', (page) => previewEach(run, page));
+      await forEachPage(run, 'retry', (page) => previewEach(run, page));
+    }
     return summarize(run);
   }
   await forEachPage(run, 'recover', (page) => chargeEach(run, page));
+  if (input.recoverOnly === true) return summarize(run); // a recovery sweep
   await forEachPage(run, 'due', (page) => chargeEach(run, page));
   await forEachPage(run, 'retry', (page) => chargeEach(run, page));
   return summarize(run);

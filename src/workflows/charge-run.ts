@@ -23,6 +23,8 @@ export interface ChargeRunInput {
   concurrency?: number;
   /** List what would be charged or skipped; no Stripe call, no DB write. */
   dryRun?: boolean;
+  /** A recovery sweep: only the recover phase (claims of closed runs, expired leases). */
+  recoverOnly?: boolean;
   maxResultsInSummary?: number;
   /** Set by the run itself when it continues as new; not for callers. */
   carry?: RunCarry;

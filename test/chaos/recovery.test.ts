@@ -46,7 +46,7 @@ describe('stuck-attempt recovery (workflow level)', function () {
     return rows.map((r) => Number(r.id));
   }
 
-  it('a run terminated with charges in flight: the next run, started at once, settles every orphaned invoice once, with its original key, within two minutes', async () => {
+  it('a run terminated with charges in flight: a recovery sweep started at once settles every orphaned invoice once, with its original key, within two minutes', async () => {
     const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
     const ids: number[] = [];
     for (let i = 0; i < 12; i += 1) ids.push(await insertInvoice(s.db, { customerId, amountCents: 2_000 + i }));
@@ -71,8 +71,8 @@ describe('stuck-attempt recovery (workflow level)', function () {
       for (const id of held) keysBefore.set(id, String((await attemptRows(s.db, id))[0].idempotency_key));
       s.stack.stripe.configure({ latency: { distribution: 'fixed', meanMs: 0 } });
 
-      // The next run, at once: its recover phase takes over the dead run's claims.
-      const second = await env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-second`, args: [{}] });
+      // A recovery sweep (the recover phase alone), at once: it takes over the dead run's claims.
+      const second = await env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-second`, args: [{ recoverOnly: true }] });
       const settledWithin = Date.now() - terminatedAt;
       assert.ok(settledWithin < 120_000, `settled after ${settledWithin} ms`);
       assert.equal(second.phases?.recover.found, held.length);
@@ -84,6 +84,11 @@ describe('stuck-attempt recovery (workflow level)', function () {
         assert.deepEqual({ phase: entry?.phase, status: entry?.status }, { phase: 'recover', status: 'paid' }, `the next run reports invoice ${id}`);
       }
       assert.equal(second.heldByOtherRuns?.count, 0, 'no claim is left behind');
+      assert.deepEqual([second.phases?.due.found, second.phases?.retry.found], [0, 0], 'a sweep charges nothing new');
+      for (const id of ids.filter((i) => !held.includes(i))) assert.equal((await invoiceRow(s.db, id)).status, 'pending');
+      // The next charging run charges the rest.
+      const third = await env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: `${taskQueue}-third`, args: [{}] });
+      assert.equal(third.totals.paid, ids.length - held.length);
     });
     for (const id of ids) {
       assert.equal((await invoiceRow(s.db, id)).status, 'paid', `invoice ${id}`);

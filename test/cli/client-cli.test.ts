@@ -75,6 +75,12 @@ describe('client CLI against the real dev server', function () {
     assert.equal(await described.staticSummary(), 'Ad-hoc dry run: what would be charged, as of its start');
   });
 
+  it('run --recover-only --wait is a recovery sweep: the recover phase alone, nothing new charged', async () => {
+    const out = await cli('run', '--recover-only', '--wait', '--workflow-id', `${taskQueue}-sweep`);
+    assert.match(out, /Run as of .*: 0 of 0 invoices processed/);
+    assert.match(out, /per phase: claims to resolve 0 · due invoices 0 · dunning retries 0/);
+  });
+
   it('run --wait charges, and invoices lists the declines with their next retry', async () => {
     const out = await cli('run', '--wait', '--workflow-id', `${taskQueue}-real`);
     assert.match(out, /paid 4 · requires_auth 1 · failed 2 · skipped 1/);
