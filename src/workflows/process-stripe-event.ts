@@ -4,12 +4,11 @@
  * applies the event in one activity and, when a 3-D Secure invoice was settled, tells that
  * invoice's follow-up workflow. No I/O here.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ApplyStripeEventInput, StripeEventResult } from '../activities/apply-stripe-event';
 import { STRIPE_EVENT_NOT_STORED, SYSTEMIC_STRIPE_ERROR } from '../shared';
 import { authenticationFollowUpId, authenticationSettledSignal } from './authentication-follow-up';
-import { INVOICE_ID } from './search-attributes';
 
 // Bounded: about 2 h of retries for a database or Stripe outage. A rejected key or a missing
 // event row cannot heal by retrying. The stored row stays unprocessed if all tries fail, and a
@@ -27,8 +26,6 @@ const { applyStripeEvent } = proxyActivities<Activities>({
 
 export async function processStripeEvent(input: ApplyStripeEventInput): Promise<StripeEventResult> {
   const result = await applyStripeEvent(input);
-  // The invoice the event was about, for the Web UI list (`InvoiceId = "17"`).
-  if (result.invoiceId !== undefined) upsertSearchAttributes([{ key: INVOICE_ID, value: String(result.invoiceId) }]);
   if (result.authFollowUp) {
     const { invoiceId, attemptNumber } = result.authFollowUp;
     // The 3-D Secure follow-up (`invoice-<id>-auth-<attempt>`) stops reminding and expiring.
