@@ -11,6 +11,7 @@ import type { InvoiceRunResult } from '../src/billing/run-outcome';
 import { beginAttempt } from '../src/activities/begin-attempt';
 import { lookUpCard } from '../src/activities/charge-invoice';
 import { DEFAULT_TIMINGS, type ActivityDeps } from '../src/activities/deps';
+import { leaseOnly } from '../src/temporal/claim-owners';
 import { sendAttempt } from '../src/activities/stripe-calls';
 import { resolveDecision } from '../src/billing/attempt-resolution';
 import { listDueInvoices } from '../src/db/invoices';
@@ -31,7 +32,7 @@ export async function runSequential(
   stripe: Stripe,
   opts: { asOf: Date; maxInvoices: number; maxMs: number },
 ): Promise<SequentialResult> {
-  const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), ...DEFAULT_TIMINGS };
+  const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), claimOwner: leaseOnly, ...DEFAULT_TIMINGS };
   const claimRunId = `sequential-loop/${randomUUID()}`;
   const totals: Record<string, number> = {};
   let processed = 0;

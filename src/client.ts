@@ -2,7 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadClientConfig, loadDatabaseConfig, orExit, type TemporalConfig } from './config';
-import { formatInvoiceReport } from './cli/invoices-command';
+import { claimOwnerLookupForCli, formatHeldClaims, formatInvoiceReport } from './cli/invoices-command';
+import { describeClaimHolders } from './activities/held-claims';
 import { createPool } from './db/pool';
 import { listInvoicesForReport } from './db/reports';
 import { connectClient } from './cli/connect';
@@ -26,7 +27,7 @@ const isoTime = (value: string): string => {
   return t.toISOString();
 };
 
-interface RunInputFlags { asOf?: string; pageSize?: number; concurrency?: number; dryRun?: boolean; maxResults?: number }
+interface RunInputFlags { asOf?: string; pageSize?: number; concurrency?: number; dryRun?: boolean; maxResults?: number; recoverOnly?: boolean }
 
 function withRunInputFlags(cmd: Command): Command {
   return cmd
@@ -34,7 +35,8 @@ function withRunInputFlags(cmd: Command): Command {
     .option('--page-size <n>', 'invoices fetched per page', positiveInt)
     .option('--concurrency <n>', 'charges in flight at once', positiveInt)
     .option('--max-results <n>', 'cap on per-invoice entries in the summary', positiveInt)
-    .option('--dry-run', 'list what would be charged or skipped; no Stripe call, no DB write');
+    .option('--dry-run', 'list what would be charged or skipped; no Stripe call, no DB write')
+    .option('--recover-only', 'a recovery sweep: resolve the claims of closed runs (and expired leases), charge nothing new');
 }
 
 function runInput(flags: RunInputFlags): ChargeRunInput {
@@ -44,6 +46,7 @@ function runInput(flags: RunInputFlags): ChargeRunInput {
     ...(flags.concurrency !== undefined && { concurrency: flags.concurrency }),
     ...(flags.maxResults !== undefined && { maxResultsInSummary: flags.maxResults }),
     ...(flags.dryRun === true && { dryRun: true }),
+    ...(flags.recoverOnly === true && { recoverOnly: true }),
   };
 }
 
@@ -81,6 +84,12 @@ program.command('invoices').description('list invoices by state with attempts, n
     try {
       const statuses = flags.status.split(',').map((x) => x.trim()).filter(Boolean);
       console.log(formatInvoiceReport(await listInvoicesForReport(db, { statuses, limit: flags.limit })));
+      const owners = await claimOwnerLookupForCli();
+      try {
+        console.log(`\n${formatHeldClaims(await describeClaimHolders(db, owners.lookup, new Date()))}`);
+      } finally {
+        await owners.close();
+      }
     } finally {
       await db.end();
     }

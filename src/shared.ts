@@ -28,4 +28,8 @@ export interface InvoiceRef {
    * another (src/workflows/customer-lanes.ts). Optional: pages listed before it existed lack it.
    */
   customerId?: number | null;
+  /** Recovery only: the closed run (`workflowId/runId`) whose claim this run may take over now. */
+  takeOverFrom?: string;
+  /** Recovery only: why the claim is resolved by this run (owner closed, or lease expired). */
+  reason?: string;
 }

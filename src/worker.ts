@@ -13,6 +13,8 @@ import { startWorkerMetrics } from './metrics';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
 import { workflowCode } from './workflow-code';
+import { connectClaimOwnerLookup } from './temporal/claim-owners';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
 
 async function main(): Promise<void> {
   const config = orExit(() => loadConfig());
@@ -26,16 +28,22 @@ async function main(): Promise<void> {
     // Before the connection: the SDK's metrics exporter is part of the Runtime it creates.
     const metrics = config.metrics && (await startWorkerMetrics(config.metrics, { db, stripe }));
     const connection = await connectWorkerConnection(temporal);
+    const dataConverter = temporalDataConverter(config.temporal.codec);
+    // Recovery asks Temporal whether a claim's run is closed (src/temporal/claim-owners.ts).
+    const claimOwners = await connectClaimOwnerLookup(temporal, dataConverter);
     try {
+      const warning = await checkSearchAttributes(claimOwners.connection, temporal.namespace);
+      if (warning) console.warn(`worker: ${warning}`);
       const worker = await Worker.create({
         connection,
         namespace: temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         ...workflowCode(), // lib/workflow-bundle.js when built (npm start): no webpack at start
         // Payloads and failure messages encrypted unless TEMPORAL_CODEC=off (src/codec).
-        dataConverter: temporalDataConverter(config.temporal.codec),
+        dataConverter,
         activities: createActivities({
-          db, stripe, notifier: createNotifier(config), dunningRules: { ...DEFAULT_DUNNING_RULES, networkRules: config.networkRules },
+          db, stripe, notifier: createNotifier(config), claimOwner: claimOwners.lookup,
+          dunningRules: { ...DEFAULT_DUNNING_RULES, networkRules: config.networkRules },
         }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.
         maxTaskQueueActivitiesPerSecond: config.stripeRateLimitPerSecond,
@@ -56,6 +64,7 @@ async function main(): Promise<void> {
       await worker.run();
       await webhooks?.close();
     } finally {
+      await claimOwners.close();
       await connection.close();
       await metrics?.close();
     }

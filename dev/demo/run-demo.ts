@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
+import { temporalClaimOwnerLookup } from '../../src/temporal/claim-owners';
 import { runUrl } from '../../src/cli/connect';
 import { formatSummary } from '../../src/cli/print-summary';
 import { codecDescription, temporalDataConverter } from '../../src/codec/data-converter';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
       connection: await (await import('@temporalio/worker')).NativeConnection.connect({ address: config.temporal.address }),
       taskQueue: config.temporal.taskQueue,
       workflowsPath: require.resolve('../../src/workflows'),
-      activities: createActivities({ db, stripe }),
+      activities: createActivities({ db, stripe, claimOwner: temporalClaimOwnerLookup(client) }),
       dataConverter,
     });
     const workflowId = `demo-run-${new Date().toISOString().replace(/[:.]/g, '-')}`;

@@ -12,13 +12,17 @@ export type SearchAttributeType = 'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool'
 /**
  * The custom search attributes the service's workflows may set (registered by the dev stack and the
  * test server; a cluster registers them once with `temporal operator search-attribute create`):
- * the invoice of a follow-up or per-invoice workflow, and a charging run's outcome counts and phase.
+ * the invoice of a follow-up or per-invoice workflow, and a charging run's outcome counts and phase
+ * (src/workflows/search-attributes.ts defines them for the workflows; at most 3 Int per namespace).
  */
 export const INVOICE_SEARCH_ATTRIBUTES = {
   InvoiceId: 'Keyword',
   ChargeRunFailed: 'Int',
   ChargeRunPaid: 'Int',
+  ChargeRunRequiresAuth: 'Int',
+  ChargeRunOutcomes: 'KeywordList',
   ChargeRunPhase: 'Keyword',
+  ChargeRunDryRun: 'Bool',
 } as const satisfies Record<string, SearchAttributeType>;
 
 export interface TemporalServerOptions {

@@ -4,12 +4,12 @@
  * or resume the attempt this run (or an expired run) already started.
  */
 import { assessEligibility, isDue } from '../billing/charge-eligibility';
-import { decideRetryBudget } from '../billing/dunning-decision';
+import { decideRetryBudget, type DunningDecisionRecord } from '../billing/dunning-decision';
 import { networkOf } from '../billing/network-rules';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { cardAttemptTimes, insertDunningDecision, knownCard, lockCardBudget } from '../db/dunning';
 import { loadInvoice, loadLatestAttempt, loadOwnRecordedOutcome, UnknownStateError, type ClaimedInvoice } from '../db/invoices';
-import type { Tx } from '../db/sql';
+import type { Db, Tx } from '../db/sql';
 import { insertAttempt, postponeRetry, renewClaim, startAttemptOnInvoice } from '../db/transitions';
 import { isStoredChargeAttempt, newIdempotencyKey, type StoredChargeAttempt } from './charge-request';
 import type { ActivityDeps } from './deps';
@@ -41,6 +41,8 @@ export interface BeginAttemptInput {
   claimRunId: string;
   /** The card of the customer's payment method, looked up after a `need_card`. */
   card?: CardOfPaymentMethod;
+  /** Recovery: a run Temporal reported closed; its claim may be taken over before the lease ends. */
+  takeOverFrom?: string;
 }
 
 const skipped = (invoiceId: number, error: string): AttemptStart => ({
@@ -68,13 +70,20 @@ export async function beginAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttem
     return startAttempt(tx, deps, input, invoice, 'pending');
   }
   if (invoice.status === 'failed') {
-    const retryDue = invoice.nextAttemptAt !== null && invoice.nextAttemptAt.getTime() <= asOf.getTime();
-    const newCard = invoice.failedPaymentMethodId !== null && invoice.customer?.stripePaymentMethodId != null
-      && invoice.customer.stripePaymentMethodId !== invoice.failedPaymentMethodId;
-    if (retryDue || newCard) return startAttempt(tx, deps, input, invoice, 'failed');
+    if (retryReason(invoice, asOf) !== undefined) return startAttempt(tx, deps, input, invoice, 'failed');
     return skipped(invoiceId, 'invoice is failed and no retry is due');
   }
   return skipped(invoiceId, `invoice is ${invoice.status}, not pending`);
+}
+
+/** Why a failed invoice is charged again now (its dunning retry is due, or a new card), if it is. */
+export function retryReason(invoice: ClaimedInvoice, asOf: Date): string | undefined {
+  if (invoice.nextAttemptAt !== null && invoice.nextAttemptAt.getTime() <= asOf.getTime()) {
+    return `dunning retry due since ${invoice.nextAttemptAt.toISOString()}`;
+  }
+  const newCard = invoice.failedPaymentMethodId !== null && invoice.customer?.stripePaymentMethodId != null
+    && invoice.customer.stripePaymentMethodId !== invoice.failedPaymentMethodId;
+  return newCard ? `customer has a new card (${invoice.customer?.stripePaymentMethodId ?? ''})` : undefined;
 }
 
 /**
@@ -102,7 +111,9 @@ async function resumeAttempt(tx: Tx, deps: ActivityDeps, input: BeginAttemptInpu
   const now = deps.clock();
   const ownClaim = invoice.claimRunId === claimRunId;
   const leaseExpired = invoice.leaseExpiresAt !== null && invoice.leaseExpiresAt.getTime() <= now.getTime();
-  if (!ownClaim && !leaseExpired) return skipped(invoiceId, 'invoice is being charged by another run');
+  // A closed run never comes back, so its claim is free now; the check names the exact owner.
+  const ownerClosed = input.takeOverFrom !== undefined && invoice.claimRunId === input.takeOverFrom;
+  if (!ownClaim && !leaseExpired && !ownerClosed) return skipped(invoiceId, 'invoice is being charged by another run');
   const attempt = await loadLatestAttempt(tx, invoiceId);
   if (!attempt || attempt.attemptNumber !== invoice.attemptCount || !isStoredChargeAttempt(attempt)) {
     // Cannot happen while claims and attempts are written in one transaction; never guess.
@@ -187,26 +198,36 @@ async function startAttempt(
   return { kind: 'send', attempt, resumed: false };
 }
 
-async function cardFromAttempts(tx: Tx, paymentMethodId: string): Promise<CardOfPaymentMethod | undefined> {
-  const known = await knownCard(tx, paymentMethodId);
+/** The card of a payment method as earlier attempts reported it (Stripe is not asked here). */
+export async function cardFromAttempts(conn: Tx | Db, paymentMethodId: string): Promise<CardOfPaymentMethod | undefined> {
+  const known = await knownCard(conn, paymentMethodId);
   return known && { paymentMethodId, fingerprint: known.fingerprint, network: known.network };
 }
 
 /**
- * A retry must fit every rolling budget of the card's network, counted over all attempts on the
- * card (same fingerprint), whatever invoice or customer they were for. The card's lock makes
- * concurrent retries on it check one after the other; a retry that does not fit is postponed
- * (failed → failed, a later next_attempt_at), never sent.
+ * The card network's budget decision for a retry on `card` now, counted over all attempts on the
+ * card (same fingerprint), whatever invoice or customer they were for. Reads only: the dry run
+ * uses it as it is, the charge under the card's lock.
  */
-async function postponedByBudget(tx: Tx, deps: ActivityDeps, invoice: ClaimedInvoice, card: CardOfPaymentMethod, now: Date): Promise<AttemptStart | undefined> {
+export async function retryBudgetDecision(conn: Tx | Db, deps: ActivityDeps, card: CardOfPaymentMethod, now: Date): Promise<DunningDecisionRecord | undefined> {
   if (card.fingerprint === null) return undefined; // not a card: no network budget
   const rules = deps.dunningRules.networkRules;
   const network = networkOf(card.network);
   const longest = Math.max(...rules[network].budgets.map((b) => b.windowMs));
+  const prior = await cardAttemptTimes(conn, { fingerprint: card.fingerprint, paymentMethodId: card.paymentMethodId, since: new Date(now.getTime() - longest) });
+  return decideRetryBudget({ network, cardFingerprint: card.fingerprint, priorAttempts: prior, proposedAt: now }, rules);
+}
+
+/**
+ * A retry must fit every rolling budget of the card's network. The card's lock makes concurrent
+ * retries on it check one after the other; a retry that does not fit is postponed (failed →
+ * failed, a later next_attempt_at), never sent.
+ */
+async function postponedByBudget(tx: Tx, deps: ActivityDeps, invoice: ClaimedInvoice, card: CardOfPaymentMethod, now: Date): Promise<AttemptStart | undefined> {
+  if (card.fingerprint === null) return undefined;
   await lockCardBudget(tx, card.fingerprint, now);
-  const prior = await cardAttemptTimes(tx, { fingerprint: card.fingerprint, paymentMethodId: card.paymentMethodId, since: new Date(now.getTime() - longest) });
-  const decision = decideRetryBudget({ network, cardFingerprint: card.fingerprint, priorAttempts: prior, proposedAt: now }, rules);
-  if (decision.action !== 'postpone' || decision.nextAttemptAt === null) return undefined;
+  const decision = await retryBudgetDecision(tx, deps, card, now);
+  if (decision?.action !== 'postpone' || decision.nextAttemptAt === null) return undefined;
   await postponeRetry(tx, invoice.id, decision.nextAttemptAt);
   await insertDunningDecision(tx, { invoiceId: invoice.id, attemptNumber: invoice.attemptCount, decidedAt: now, decision });
   return skipped(invoice.id, `retry postponed to ${decision.nextAttemptAt.toISOString()}: ${decision.reason}`);

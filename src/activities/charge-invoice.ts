@@ -25,6 +25,8 @@ export interface ChargeInvoiceInput {
   asOf: string;
   /** `${workflowId}/${runId}` of the charging run that holds the invoice's claim. */
   claimRunId: string;
+  /** Recovery: the closed run whose claim this charge takes over (its attempt, its key). */
+  takeOverFrom?: string;
 }
 
 export function makeChargeInvoice(deps: ActivityDeps) {
@@ -32,7 +34,11 @@ export function makeChargeInvoice(deps: ActivityDeps) {
     // 1. Claim (or resume) the attempt, persisted with its key before Stripe is called. A retry on
     //    a card no attempt has reported yet first learns its fingerprint (for the network budget).
     const begin = (card?: CardOfPaymentMethod): Promise<AttemptStart> => withTransaction(deps.db, (tx) =>
-      beginAttempt(tx, deps, { invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId, ...(card && { card }) }),
+      beginAttempt(tx, deps, {
+        invoiceId: input.invoiceId, asOf: new Date(input.asOf), claimRunId: input.claimRunId,
+        ...(input.takeOverFrom !== undefined && { takeOverFrom: input.takeOverFrom }),
+        ...(card && { card }),
+      }),
     );
     let start = await begin();
     if (start.kind === 'need_card') start = await begin(await lookUpCard(deps, input.invoiceId, start.paymentMethodId));

@@ -3,6 +3,7 @@ import { msToNumber } from '@temporalio/common';
 import { DEFAULT_DUNNING_RULES, type DunningRules } from '../billing/dunning-decision';
 import { AUTHENTICATION_EXPIRY } from '../shared';
 import type { Db } from '../db/sql';
+import type { ClaimOwnerLookup } from '../temporal/claim-owners';
 
 /** What the activities need from the outside world; tests pass real or fake ones. */
 export interface ActivityDeps {
@@ -20,6 +21,11 @@ export interface ActivityDeps {
   dunningRules: DunningRules;
   /** How long a customer has to finish a 3-D Secure authentication before the invoice fails. */
   authExpiryMs: number;
+  /**
+   * Asks Temporal whether the run holding a claim is still open: a closed run's claims are
+   * resolved at once, a running one's are left alone; "unknown" falls back to the lease.
+   */
+  claimOwner: ClaimOwnerLookup;
 }
 
 export const DEFAULT_TIMINGS = {

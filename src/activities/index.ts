@@ -7,6 +7,8 @@ import { makeChargeInvoice } from './charge-invoice';
 import { DEFAULT_TIMINGS, type ActivityDeps } from './deps';
 import { makeListActivities } from './list-invoices';
 import { makePreviewInvoices } from './preview-invoices';
+import { leaseOnly } from '../temporal/claim-owners';
+import { makeHeldClaimsActivity } from './held-claims';
 
 export type { ActivityDeps } from './deps';
 export type { ChargeInvoiceInput } from './charge-invoice';
@@ -19,6 +21,7 @@ export function createActivities(
   const full: ActivityDeps = {
     clock: () => new Date(),
     randomId: () => randomUUID(),
+    claimOwner: leaseOnly,
     ...DEFAULT_TIMINGS,
     ...deps,
   };
@@ -28,6 +31,7 @@ export function createActivities(
     ...makeAuthenticationActivities({ ...full, notifier }),
     chargeInvoice: makeChargeInvoice(full),
     previewInvoices: makePreviewInvoices(full),
+    describeHeldClaims: makeHeldClaimsActivity(full),
     applyStripeEvent: makeApplyStripeEvent(full),
   };
 }

@@ -1,12 +1,15 @@
-import { listDueInvoices, listExpiredClaims, listRetryDueInvoices } from '../db/invoices';
+import { listDueInvoices, listRetryDueInvoices } from '../db/invoices';
 import type { InvoiceRef } from '../shared';
 import type { ActivityDeps } from './deps';
+import { makeRecoverListing } from './recover-claims';
 
 export interface InvoicePageQuery {
-  /** ISO time; ignored for expired claims, which use the worker's clock. */
+  /** ISO time; ignored for claims, whose leases use the worker's clock. */
   asOf: string;
   afterId: number;
   limit: number;
+  /** Recovery: the listing run, whose own claims are never listed. */
+  claimRunId?: string;
 }
 
 export function makeListActivities(deps: ActivityDeps) {
@@ -19,9 +22,7 @@ export function makeListActivities(deps: ActivityDeps) {
     async listRetryDueInvoices(q: InvoicePageQuery): Promise<InvoiceRef[]> {
       return listRetryDueInvoices(deps.db, { asOf: new Date(q.asOf), afterId: q.afterId, limit: q.limit });
     },
-    /** One page of invoices whose claim's lease expired: the recovery sweep resolves them. */
-    async listExpiredClaims(q: InvoicePageQuery): Promise<InvoiceRef[]> {
-      return listExpiredClaims(deps.db, { now: deps.clock(), afterId: q.afterId, limit: q.limit });
-    },
+    /** One page of claims to resolve: owner run closed (asked of Temporal) or lease expired. */
+    listClaimsToRecover: makeRecoverListing(deps),
   };
 }

@@ -20,4 +20,6 @@ export interface InvoiceRunResult {
   retry?: boolean;
   /** For failed invoices with a soft decline: when dunning charges it again. */
   next_attempt_at?: string;
+  /** The run's phase that listed it: recover (a claim resolved), due, or retry (dunning). */
+  phase?: 'recover' | 'due' | 'retry';
 }

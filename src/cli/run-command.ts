@@ -19,7 +19,8 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
     taskQueue: config.taskQueue,
     workflowId,
     args: [options.input],
-    staticSummary: options.input.dryRun ? 'Ad-hoc dry run: what would be charged' : 'Ad-hoc invoice charging run',
+    // The run page's summary: what kind of run, as of when.
+    staticSummary: `${runKind(options.input)}, as of ${options.input.asOf ?? 'its start'}`,
   });
   console.log(`started ${workflowId}\n  ${runUrl(config, workflowId)}`);
   if (!options.wait) return undefined;
@@ -42,8 +43,13 @@ export async function startRun(client: Client, config: TemporalConfig, options: 
   return summary;
 }
 
+function runKind(input: ChargeRunInput): string {
+  if (input.dryRun) return 'Ad-hoc dry run: what would be charged';
+  return input.recoverOnly ? 'Ad-hoc recovery sweep: claims of closed runs' : 'Ad-hoc invoice charging run';
+}
+
 const PHASE_WORDS: Record<ChargeRunProgress['phase'], string> = {
-  recover: 'resolving expired claims',
+  recover: 'resolving claims of closed runs',
   due: 'charging due invoices',
   retry: 'charging due dunning retries',
 };

@@ -94,15 +94,24 @@ export async function listDueInvoices(db: Db, q: { asOf: Date; afterId: number; 
   return refs;
 }
 
-/** Invoices whose claim outlived its lease: a run that ended without resolving them. */
-export async function listExpiredClaims(db: Db, q: { now: Date; afterId: number; limit: number }): Promise<InvoiceRef[]> {
+/** A `processing` invoice with its claim: who holds it, since when, until when. */
+export interface ProcessingClaim extends InvoiceRef {
+  claimRunId: string | null;
+  claimedAt: Date | null;
+  leaseExpiresAt: Date | null;
+}
+
+/** Every claimed invoice in id order (few: at most the charges in flight of the open runs). */
+export async function listProcessingClaims(db: Db, q: { afterId: number; limit: number }): Promise<ProcessingClaim[]> {
   const [rows] = await db.query<Row[]>(
-    `SELECT id, amount_cents, currency, customer_id FROM invoice
-      WHERE status = 'processing' AND lease_expires_at < ? AND id > ?
+    `SELECT id, amount_cents, currency, customer_id, claim_run_id, claimed_at, lease_expires_at FROM invoice
+      WHERE status = 'processing' AND id > ?
       ORDER BY id LIMIT ?`,
-    [q.now, q.afterId, q.limit],
+    [q.afterId, q.limit],
   );
-  return rows.map(toRef);
+  return rows.map((r) => ({
+    ...toRef(r), claimRunId: textOrNull(r.claim_run_id), claimedAt: dateOrNull(r.claimed_at), leaseExpiresAt: dateOrNull(r.lease_expires_at),
+  }));
 }
 
 /**

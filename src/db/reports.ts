@@ -53,3 +53,29 @@ export async function listInvoicesForReport(db: Db, q: { statuses: string[]; lim
     },
   }));
 }
+
+/** The runs holding `processing` claims: how many each, and since when (oldest first). */
+export interface ClaimHolderRow {
+  claimRunId: string | null;
+  count: number;
+  oldestClaimedAt: Date | null;
+  leaseExpiresAt: Date | null;
+}
+
+export async function listClaimHolders(db: Db, q: { exceptRunId?: string; limit: number }): Promise<ClaimHolderRow[]> {
+  const [rows] = await db.query<Row[]>(
+    `SELECT claim_run_id, COUNT(*) AS n, MIN(claimed_at) AS oldest, MIN(lease_expires_at) AS lease
+       FROM invoice
+      WHERE status = 'processing' AND (claim_run_id IS NULL OR claim_run_id <> ?)
+      GROUP BY claim_run_id
+      ORDER BY MIN(claimed_at)
+      LIMIT ?`,
+    [q.exceptRunId ?? '', q.limit],
+  );
+  return rows.map((r) => ({
+    claimRunId: r.claim_run_id === null ? null : String(r.claim_run_id),
+    count: Number(r.n),
+    oldestClaimedAt: r.oldest as Date | null,
+    leaseExpiresAt: r.lease as Date | null,
+  }));
+}

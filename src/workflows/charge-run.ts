@@ -7,9 +7,16 @@ import {
   ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities, setCurrentDetails, setHandler, upsertMemo, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { HeldClaims } from '../activities/held-claims';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
-import { emptyTally, type OutcomeTotals, type RunTally } from './run-summary';
+import { finishedDetails, reportSearchAttributes, showProgress } from './run-inspection';
+import { addFound, emptyTally, PHASES, type OutcomeTotals, type Phase, type PhaseTotals, type RunTally } from './run-summary';
+
+/** A listed invoice with the phase that listed it (its result counts there). */
+export type ListedInvoice = InvoiceRef & { listedIn: Phase };
+
+export type { Phase } from './run-summary';
 
 export interface ChargeRunInput {
   /** ISO time; an invoice is due when due_date <= asOf (UTC). Default: when the run started. */
@@ -19,6 +26,8 @@ export interface ChargeRunInput {
   concurrency?: number;
   /** List what would be charged or skipped; no Stripe call, no DB write. */
   dryRun?: boolean;
+  /** A recovery sweep: only the recover phase (claims of closed runs, expired leases). */
+  recoverOnly?: boolean;
   maxResultsInSummary?: number;
   /** Set by the run itself when it continues as new; not for callers. */
   carry?: RunCarry;
@@ -33,9 +42,6 @@ interface RunCarry {
   continuedAsNew: number;
 }
 
-/** What the run lists, in order: expired claims (recovery), due invoices, due dunning retries. */
-export type Phase = 'recover' | 'due' | 'retry';
-const PHASES: readonly Phase[] = ['recover', 'due', 'retry'];
 
 export interface ChargeRunSummary {
   results: InvoiceRunResult[];
@@ -52,6 +58,10 @@ export interface ChargeRunSummary {
   startedAt: string;
   finishedAt: string;
   continuedAsNew: number;
+  /** Found and outcome totals of each phase: recover (claims resolved), due, retry (dunning). */
+  phases?: Record<Phase, PhaseTotals>;
+  /** Claims other runs held when this one ended: count, oldest age, owners (Temporal's view). */
+  heldByOtherRuns?: HeldClaims;
 }
 
 export interface ChargeRunProgress {
@@ -79,13 +89,19 @@ export const DEFAULTS = {
   maxHistoryEvents: 8000,
 } as const;
 
-const { listDueInvoices, listExpiredClaims, listRetryDueInvoices } = proxyActivities<Activities>({
+const { listDueInvoices, listClaimsToRecover, listRetryDueInvoices } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20 },
 });
 
-const LIST_PAGE: Record<Phase, (q: { asOf: string; afterId: number; limit: number }) => Promise<InvoiceRef[]>> = {
-  recover: listExpiredClaims,
+// A report for the summary: a few tries, then the run ends without it.
+const { describeHeldClaims } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+const LIST_PAGE: Record<Phase, (q: { asOf: string; afterId: number; limit: number; claimRunId: string }) => Promise<InvoiceRef[]>> = {
+  recover: listClaimsToRecover,
   due: listDueInvoices,
   retry: listRetryDueInvoices,
 };
@@ -109,7 +125,9 @@ export interface ChargeRun {
   /** Set by the first charge Stripe refused for the account or key: the run stops. */
   systemicStop?: string;
   /** Per-customer lanes of this execution (customer-lanes.ts): empty whenever inFlight is 0. */
-  readonly lanes: Map<number, InvoiceRef[]>;
+  readonly lanes: Map<number, ListedInvoice[]>;
+  /** The search attributes last upserted (run-inspection.ts), so unchanged ones are not re-sent. */
+  reported?: string;
 }
 
 /** Reads the options (or the carried state) and answers the progress query from then on. */
@@ -128,7 +146,7 @@ export function openRun(input: ChargeRunInput): ChargeRun {
     claimRunId: `${info.workflowId}/${info.runId}`,
     tally: carry?.tally ?? emptyTally(),
     continuedAsNew: carry?.continuedAsNew ?? 0,
-    phase: carry?.phase ?? (dryRun ? 'due' : 'recover'),
+    phase: carry?.phase ?? 'recover',
     cursor: carry?.cursor ?? 0,
     inFlight: 0,
     lanes: new Map(),
@@ -136,6 +154,7 @@ export function openRun(input: ChargeRunInput): ChargeRun {
   setHandler(progressQuery, () => ({
     phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,
   }), { description: 'Invoices found and processed so far, with totals per outcome' });
+  showProgress(run);
   return run;
 }
 
@@ -150,21 +169,22 @@ export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: I
   if (phase !== run.phase) {
     run.phase = phase;
     run.cursor = 0;
+    showProgress(run);
   }
   let prefetched: Promise<InvoiceRef[]> | undefined;
   try {
     while (run.systemicStop === undefined) {
-      const page = await (prefetched ?? LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize }));
+      const page = await (prefetched ?? LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize, claimRunId: run.claimRunId }));
       prefetched = undefined;
       if (page.length === 0) return;
-      run.tally.found += page.length;
+      addFound(run.tally, phase, page.length);
       run.cursor = page[page.length - 1].id;
       if (!run.dryRun && page.length === run.pageSize) {
-        prefetched = LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize });
+        prefetched = LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize, claimRunId: run.claimRunId });
         prefetched.catch(() => undefined); // handled where it is awaited; never an unhandled rejection
       }
       await handle(page);
-      setCurrentDetails(progressDetails(run));
+      showProgress(run);
       if (historyIsLong()) {
         // Nothing may be left running: the next run lists that page again from the cursor.
         await prefetched;
@@ -198,8 +218,10 @@ async function continueAsNewWhenIdle(run: ChargeRun): Promise<void> {
 export async function summarize(run: ChargeRun): Promise<ChargeRunSummary> {
   await condition(() => run.inFlight === 0);
   const { tally } = run;
+  const heldByOtherRuns = await heldClaims(run);
   upsertMemo({ totals: tally.totals, amounts: tally.amounts });
-  setCurrentDetails(progressDetails(run));
+  setCurrentDetails(finishedDetails(run, heldByOtherRuns));
+  reportSearchAttributes(run, run.systemicStop !== undefined ? 'stopped' : 'finished');
   if (run.systemicStop !== undefined) {
     log.error('run stopped: Stripe refused the account or key', { reason: run.systemicStop, processed: tally.processed });
     throw ApplicationFailure.nonRetryable(
@@ -221,16 +243,21 @@ export async function summarize(run: ChargeRun): Promise<ChargeRunSummary> {
     startedAt: run.startedAt,
     finishedAt: new Date().toISOString(),
     continuedAsNew: run.continuedAsNew,
+    ...(tally.phases && { phases: tally.phases }),
+    ...(heldByOtherRuns && { heldByOtherRuns }),
   };
+}
+
+/** Claims of other runs at the end (a report: when it cannot be read, the run still ends). */
+async function heldClaims(run: ChargeRun): Promise<HeldClaims | undefined> {
+  try {
+    return await describeHeldClaims({ claimRunId: run.claimRunId });
+  } catch (err) {
+    log.warn('could not read the claims held by other runs', { error: err instanceof Error ? err.message : String(err) });
+    return undefined;
+  }
 }
 
 function positive(value: number | undefined, fallback: number): number {
   return value !== undefined && Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function progressDetails(run: ChargeRun): string {
-  const t = run.tally.totals;
-  const doing = { recover: 'recovering expired claims', due: 'charging due invoices', retry: 'retrying failed invoices (dunning)' }[run.phase];
-  return `**${doing}**: ${run.tally.processed}/${run.tally.found} processed · `
-    + `paid ${t.paid} · requires_auth ${t.requires_auth} · failed ${t.failed} · skipped ${t.skipped} · processing ${t.processing}`;
 }

@@ -12,9 +12,10 @@ import { formatMoney } from '../billing/money';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
 import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
-import type { ChargeRun } from './charge-run';
+import type { ChargeRun, ListedInvoice, Phase } from './charge-run';
 import { enqueueCharge } from './customer-lanes';
 import { addResult } from './run-summary';
+import { INVOICE_ID } from './search-attributes';
 
 // SDK timeout (20 s) < start-to-close; ~12 tries with backoff end within minutes, far inside
 // Stripe's 24 h idempotency-key retention, and inside the claim lease that recovery waits for.
@@ -40,17 +41,22 @@ const { previewInvoices } = proxyActivities<Activities>({
  */
 export async function chargeEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
   for (const invoice of page) {
-    if (!(await enqueueCharge(run, invoice, (next) => chargeOne(run, next)))) return;
+    // The phase that listed it travels with it: a lane may charge it after the run moved on.
+    const listed: ListedInvoice = { ...invoice, listedIn: run.phase };
+    if (!(await enqueueCharge(run, listed, (next) => chargeOne(run, next, next.listedIn)))) return;
   }
 }
 
-/** One invoice's charge; never throws (the lane frees its slot after it). */
-async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
+/** One invoice's charge; never throws (the lane frees its slot after it). `phase` listed it. */
+async function chargeOne(run: ChargeRun, invoice: InvoiceRef, phase: Phase): Promise<void> {
   try {
     const result = await chargeInvoice.executeWithOptions({ summary: chargeSummary(invoice) }, [
-      { invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId },
+      {
+        invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId,
+        ...(invoice.takeOverFrom !== undefined && { takeOverFrom: invoice.takeOverFrom }),
+      },
     ]);
-    addResult(run.tally, result, run.maxResults);
+    addResult(run.tally, result, run.maxResults, phase);
     if (result.status === 'requires_auth') await followUpAuthentication(result);
   } catch (err) {
     if (isSystemic(err)) {
@@ -63,13 +69,17 @@ async function chargeOne(run: ChargeRun, invoice: InvoiceRef): Promise<void> {
       invoice_id: invoice.id,
       status: 'processing',
       error: `outcome not yet known (${rootMessage(err)}); recovery will resolve it`,
-    }, run.maxResults);
+    }, run.maxResults, phase);
   }
 }
 
-/** Dry run: what each invoice of the page would get, from reads only. */
+/** Dry run: what each invoice of the page would get in this phase, from reads only. */
 export async function previewEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
-  for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf: run.asOf })) addResult(run.tally, result, run.maxResults);
+  const { phase } = run;
+  const refs = phase === 'recover' ? { refs: page } : {};
+  for (const result of await previewInvoices({ invoiceIds: page.map((i) => i.id), asOf: run.asOf, phase, ...refs })) {
+    addResult(run.tally, result, run.maxResults, phase);
+  }
 }
 
 /** Starts the 3-D Secure follow-up of this attempt; it outlives the run (ABANDON). */
@@ -81,6 +91,8 @@ async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
       args: [{ invoiceId: result.invoice_id, paymentIntentId: result.payment_intent_id }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `3-D Secure follow-up for invoice ${result.invoice_id}`,
+      // Findable in the Web UI list: `InvoiceId = "17"`.
+      typedSearchAttributes: [{ key: INVOICE_ID, value: String(result.invoice_id) }],
     });
   } catch (err) {
     // A retried run finds the follow-up of this attempt already going: that is the one we want.
@@ -93,7 +105,7 @@ async function followUpAuthentication(result: InvoiceRunResult): Promise<void> {
 
 function chargeSummary(invoice: InvoiceRef): string {
   const amount = invoice.amountCents === null ? 'no amount' : formatMoney(invoice.amountCents, invoice.currency.toLowerCase());
-  return `charge invoice ${invoice.id} · ${amount}`;
+  return invoice.reason !== undefined ? `resolve claim on invoice ${invoice.id} · ${amount} · ${invoice.reason}` : `charge invoice ${invoice.id} · ${amount}`;
 }
 
 function isSystemic(err: unknown): boolean {

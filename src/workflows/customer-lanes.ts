@@ -14,12 +14,12 @@ import { condition } from '@temporalio/workflow';
 import type { InvoiceRef } from '../shared';
 
 /** What a lane needs of the run (a `ChargeRun`). */
-export interface LaneRun {
+export interface LaneRun<T extends InvoiceRef = InvoiceRef> {
   readonly concurrency: number;
   inFlight: number;
   systemicStop?: string;
   /** Invoices waiting behind the charge in flight, by customer id; a customer is a key while its lane runs. */
-  readonly lanes: Map<number, InvoiceRef[]>;
+  readonly lanes: Map<number, T[]>;
 }
 
 /**
@@ -35,7 +35,7 @@ function laneOf(invoice: InvoiceRef): number | undefined {
  * Hands `invoice` to its customer's lane, or opens one once a slot is free. Returns false when a
  * systemic stop ends the run (nothing more is started).
  */
-export async function enqueueCharge(run: LaneRun, invoice: InvoiceRef, charge: (invoice: InvoiceRef) => Promise<void>): Promise<boolean> {
+export async function enqueueCharge<T extends InvoiceRef>(run: LaneRun<T>, invoice: T, charge: (invoice: T) => Promise<void>): Promise<boolean> {
   const customer = laneOf(invoice);
   const waiting = customer === undefined ? undefined : run.lanes.get(customer);
   if (waiting !== undefined) {
@@ -51,9 +51,9 @@ export async function enqueueCharge(run: LaneRun, invoice: InvoiceRef, charge: (
   return true;
 }
 
-async function drainLane(run: LaneRun, customer: number | undefined, first: InvoiceRef, charge: (invoice: InvoiceRef) => Promise<void>): Promise<void> {
+async function drainLane<T extends InvoiceRef>(run: LaneRun<T>, customer: number | undefined, first: T, charge: (invoice: T) => Promise<void>): Promise<void> {
   try {
-    let next: InvoiceRef | undefined = first;
+    let next: T | undefined = first;
     while (next !== undefined) {
       await charge(next);
       // After a systemic stop the queued invoices stay pending, as the ones never listed do.

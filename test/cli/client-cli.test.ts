@@ -68,6 +68,17 @@ describe('client CLI against the real dev server', function () {
     const json = JSON.parse(out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1)) as ChargeRunSummary;
     assert.equal(json.totals.would_charge, 7);
     assert.match(out, /Web UI: http:\/\/.*\/workflows\//);
+    assert.match(out, /per phase: claims to resolve 0 · due invoices 8 \(skipped 1, would_charge 7\) · dunning retries 0/);
+    assert.match(out, /invoice\s+phase\s+status/);
+    assert.match(out, /claims held by other runs: none/);
+    const described = await env.client.workflow.getHandle(`${taskQueue}-dry`).describe();
+    assert.equal(await described.staticSummary(), 'Ad-hoc dry run: what would be charged, as of its start');
+  });
+
+  it('run --recover-only --wait is a recovery sweep: the recover phase alone, nothing new charged', async () => {
+    const out = await cli('run', '--recover-only', '--wait', '--workflow-id', `${taskQueue}-sweep`);
+    assert.match(out, /Run as of .*: 0 of 0 invoices processed/);
+    assert.match(out, /per phase: claims to resolve 0 · due invoices 0 · dunning retries 0/);
   });
 
   it('run --wait charges, and invoices lists the declines with their next retry', async () => {
@@ -75,7 +86,8 @@ describe('client CLI against the real dev server', function () {
     assert.match(out, /paid 4 · requires_auth 1 · failed 2 · skipped 1/);
     assert.match(out, /charges sent: 7 first attempts, 0 retries/);
     const report = await cli('invoices', '--status', 'failed,requires_auth');
-    const [overview, details] = report.trim().split('\n\n');
+    assert.match(report, /\nclaims held by runs: none\n$/);
+    const [overview, details] = report.slice(0, report.indexOf('\nclaims held by runs')).trim().split('\n\n');
     const lines = overview.split('\n');
     assert.equal(lines.length, 2 + 3, report);
     assert.match(lines[0], /\bnext\b.*\bwhy\b/);

@@ -11,7 +11,7 @@ const progress = (p: Partial<ChargeRunProgress>): ChargeRunProgress => ({
 describe('progress line and summary wording', () => {
   it('says what the run waits for, and never shows 0/0 as progress', () => {
     assert.equal(progressLine(undefined, 'invoice-charging'), 'waiting for a worker on task queue "invoice-charging" to pick up the run');
-    assert.equal(progressLine(progress({ phase: 'recover' }), 'q'), 'resolving expired claims · no invoices found yet');
+    assert.equal(progressLine(progress({ phase: 'recover' }), 'q'), 'resolving claims of closed runs · no invoices found yet');
     assert.doesNotMatch(progressLine(progress({}), 'q'), /0\/0/);
     assert.equal(
       progressLine(progress({ phase: 'retry', found: 4, processed: 1, inFlight: 3, totals: { ...emptyTally().totals, paid: 1 } }), 'q'),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { Stack } from '../../dev/stack/stack';
+import { REQUIRED_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attribute-check';
 import { INVOICE_SEARCH_ATTRIBUTES, resolveTemporalCli, startTemporalServer, type TemporalServer } from '../../dev/stack/temporal-server';
 import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
 
@@ -37,8 +38,13 @@ describe('stack: Temporal and the simulator', function () {
       InvoiceId: 'INDEXED_VALUE_TYPE_KEYWORD',
       ChargeRunFailed: 'INDEXED_VALUE_TYPE_INT',
       ChargeRunPaid: 'INDEXED_VALUE_TYPE_INT',
+      ChargeRunRequiresAuth: 'INDEXED_VALUE_TYPE_INT',
+      ChargeRunOutcomes: 'INDEXED_VALUE_TYPE_KEYWORD_LIST',
       ChargeRunPhase: 'INDEXED_VALUE_TYPE_KEYWORD',
+      ChargeRunDryRun: 'INDEXED_VALUE_TYPE_BOOL',
     });
+    // The dev servers register exactly what the workflows set (and the worker checks for).
+    assert.deepEqual(Object.keys(INVOICE_SEARCH_ATTRIBUTES).sort(), REQUIRED_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
   });
 
   it('answers the temporal CLI', async () => {

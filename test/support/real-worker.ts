@@ -4,6 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
+import { temporalClaimOwnerLookup } from '../../src/temporal/claim-owners';
 import { openTestServices, type TestServices } from './services';
 import { createTestWorker, testEnvironment, uniqueTaskQueue } from './temporal';
 
@@ -18,7 +19,9 @@ export async function startRealWorker(name: string, extra: Partial<Parameters<ty
   const services = await openTestServices();
   const env = await testEnvironment(services.stack);
   const taskQueue = uniqueTaskQueue(name);
-  const worker = await createTestWorker(env, { taskQueue, activities: createActivities({ db: services.db, stripe: services.stripe, ...extra }) });
+  const worker = await createTestWorker(env, { taskQueue, activities: createActivities({
+    db: services.db, stripe: services.stripe, claimOwner: temporalClaimOwnerLookup(env.client), ...extra,
+  }) });
   const running = worker.run();
   return {
     services,

@@ -21,8 +21,11 @@ function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Pr
       pages.push(q);
       return refs(q);
     },
-    async listExpiredClaims() {
+    async listClaimsToRecover() {
       return [];
+    },
+    async describeHeldClaims() {
+      return { count: 0, holders: [] };
     },
     async listRetryDueInvoices() {
       return [];
