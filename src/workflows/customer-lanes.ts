@@ -37,10 +37,17 @@ function laneOf(invoice: InvoiceRef): number | undefined {
  */
 export async function enqueueCharge<T extends InvoiceRef>(run: LaneRun<T>, invoice: T, charge: (invoice: T) => Promise<void>): Promise<boolean> {
   const customer = laneOf(invoice);
-  const waiting = customer === undefined ? undefined : run.lanes.get(customer);
-  if (waiting !== undefined) {
-    waiting.push(invoice);
-    return true;
+  if (customer !== undefined && run.lanes.has(customer)) {
+    // Bounded: the listing waits while `concurrency` invoices queue behind busy customers, so one
+    // customer with many invoices neither fills the workflow's memory nor outruns continue-as-new.
+    await condition(() => queuedInvoices(run) < run.concurrency || run.systemicStop !== undefined);
+    if (run.systemicStop !== undefined) return false;
+    const lane = run.lanes.get(customer);
+    if (lane !== undefined) {
+      lane.push(invoice);
+      return true;
+    }
+    // The lane drained meanwhile: open a new one below.
   }
   // Only this loop opens lanes, and it runs one page at a time, so none opens for `customer` meanwhile.
   await condition(() => run.inFlight < run.concurrency || run.systemicStop !== undefined);
@@ -49,6 +56,12 @@ export async function enqueueCharge<T extends InvoiceRef>(run: LaneRun<T>, invoi
   if (customer !== undefined) run.lanes.set(customer, []);
   void drainLane(run, customer, invoice, charge);
   return true;
+}
+
+function queuedInvoices(run: LaneRun<InvoiceRef>): number {
+  let queued = 0;
+  for (const lane of run.lanes.values()) queued += lane.length;
+  return queued;
 }
 
 async function drainLane<T extends InvoiceRef>(run: LaneRun<T>, customer: number | undefined, first: T, charge: (invoice: T) => Promise<void>): Promise<void> {

@@ -47,9 +47,11 @@ describe('stuck-attempt recovery (workflow level)', function () {
   }
 
   it('a run terminated with charges in flight: a recovery sweep started at once settles every orphaned invoice once, with its original key, within two minutes', async () => {
-    const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
+    // One customer each: a run charges one customer's invoices one at a time (customer lanes).
     const ids: number[] = [];
-    for (let i = 0; i < 12; i += 1) ids.push(await insertInvoice(s.db, { customerId, amountCents: 2_000 + i }));
+    for (let i = 0; i < 12; i += 1) {
+      ids.push(await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa'), amountCents: 2_000 + i }));
+    }
     // Charges take 2.5 s at Stripe and the client gives up after 1 s: in flight, outcomes unknown.
     s.stack.stripe.configure({ latency: { distribution: 'fixed', meanMs: 2_500 } });
     const taskQueue = uniqueTaskQueue('recovery');
@@ -125,9 +127,11 @@ describe('stuck-attempt recovery (workflow level)', function () {
   });
 
   it('when Temporal cannot tell, the lease decides: claims are left alone while leased, then resumed with their original keys', async () => {
-    const customerId = await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa');
+    // One customer each: a run charges one customer's invoices one at a time (customer lanes).
     const ids: number[] = [];
-    for (let i = 0; i < 12; i += 1) ids.push(await insertInvoice(s.db, { customerId, amountCents: 2_000 + i }));
+    for (let i = 0; i < 12; i += 1) {
+      ids.push(await insertInvoice(s.db, { customerId: await insertStripeCustomer(s.db, s.stripe, 'pm_card_visa'), amountCents: 2_000 + i }));
+    }
     // Every charge is committed at Stripe but answers after the client gave up: outcomes unknown.
     s.stack.stripe.configure({ faults: { slowResponseRate: 1, slowResponseMs: 2_500 } });
     const taskQueue = uniqueTaskQueue('recovery-lease');

@@ -105,7 +105,7 @@ describe('TLS to MySQL: a private MariaDB that requires secure transport', funct
   });
 
   it("the worker's config and pool connect over TLS: every pooled connection has a cipher", async () => {
-    const config = loadConfig({ MYSQL_URL: rootUrl, MYSQL_SSL_CA: certs.ca, STRIPE_SECRET_KEY: STRIPE_KEY });
+    const config = loadConfig({ MYSQL_URL: rootUrl, MYSQL_SSL_CA: certs.ca, STRIPE_SECRET_KEY: STRIPE_KEY, TEMPORAL_CODEC: 'off' });
     assert.equal(config.mysqlTls?.mode, 'verify-identity');
     const pool = createPool(config.mysqlUrl, { connectionLimit: 3, tls: config.mysqlTls });
     try {
@@ -178,7 +178,7 @@ describe('TLS to MySQL: a private MariaDB that requires secure transport', funct
   });
 
   it('with TLS configured, a server certificate from a different CA is refused with a clear message', async () => {
-    const config = loadConfig({ MYSQL_URL: rootUrl, MYSQL_SSL_CA: certs.otherCa, STRIPE_SECRET_KEY: STRIPE_KEY });
+    const config = loadConfig({ MYSQL_URL: rootUrl, MYSQL_SSL_CA: certs.otherCa, STRIPE_SECRET_KEY: STRIPE_KEY, TEMPORAL_CODEC: 'off' });
     const pool = createPool(config.mysqlUrl, { connectionLimit: 1, tls: config.mysqlTls });
     try {
       await assert.rejects(checkDatabase(pool), (err: Error) => {
@@ -233,7 +233,7 @@ describe('TLS to MySQL: settings are checked at start-up', () => {
     writeFileSync(path.join(dir, 'garbage.pem'), 'not a certificate\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const base = { MYSQL_URL: 'mysql://app:pw@db.example:3306/invoices', STRIPE_SECRET_KEY: STRIPE_KEY };
+  const base = { MYSQL_URL: 'mysql://app:pw@db.example:3306/invoices', STRIPE_SECRET_KEY: STRIPE_KEY, TEMPORAL_CODEC: 'off' };
   const problems = (env: Record<string, string>): string[] => {
     try {
       loadConfig({ ...base, ...env });

@@ -48,11 +48,20 @@ export function findSecretIn(text: string, secret: string): string | undefined {
 /** Text of every workflow history in the namespace (fetched from the server), one entry per run. */
 export async function allHistories(client: Client, limit = 5_000): Promise<Array<{ id: string; text: string }>> {
   const found: Array<{ id: string; text: string }> = [];
-  for await (const wf of client.workflow.list()) {
-    if (found.length >= limit) break;
-    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    found.push({ id: `${wf.workflowId}/${wf.runId}`, text: historyText(history) });
-  }
+  // The raw list, not client.workflow.list(): that decodes memos, and other suites on the same
+  // server leave encrypted ones (test/codec) that this client has no key for.
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, pageSize: 1000, nextPageToken });
+    for (const wf of page.executions) {
+      if (found.length >= limit) return found;
+      const workflowId = wf.execution?.workflowId ?? '';
+      const runId = wf.execution?.runId ?? undefined;
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      found.push({ id: `${workflowId}/${runId ?? ''}`, text: historyText(history) });
+    }
+    nextPageToken = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+  } while (nextPageToken);
   return found;
 }
 

@@ -30,7 +30,7 @@ function columnsFromMigrations(): Map<string, ColumnSpec[]> {
   for (const { path: file } of listMigrations()) {
     const sql = readFileSync(file, 'utf8').replace(/--[^\n]*/g, '');
     for (const statement of sql.split(';')) {
-      const created = /CREATE TABLE (\w+) \(([\s\S]*)\)\s*ENGINE/.exec(statement);
+      const created = /CREATE TABLE (?:IF NOT EXISTS )?(\w+) \(([\s\S]*)\)\s*ENGINE/.exec(statement);
       if (created) {
         const columns = created[2]
           .split('\n')
