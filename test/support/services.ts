@@ -34,7 +34,8 @@ export async function openTestServices(): Promise<TestServices> {
     async reset() {
       await truncateAll(db);
       stack.stripe.reset();
-      stack.stripe.configure({ faults: NO_FAULTS, rateLimitPerSecond: 1000, latency: { distribution: 'fixed', meanMs: 0 } });
+      // Every setting a test may change, back to the suite's defaults (lock_timeouts off included).
+      stack.stripe.configure({ faults: NO_FAULTS, rateLimitPerSecond: 1000, latency: { distribution: 'fixed', meanMs: 0 }, lockTimeout: { probability: 0, windowMs: 0 } });
     },
     close: () => db.end(),
   };
