@@ -287,7 +287,8 @@ export async function startCluster(options: ClusterOptions): Promise<TemporalClu
       services,
       logDir,
       cliArgs,
-      env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, ...clientTlsEnv(certs) },
+      // Cleartext payloads, as on the dev stack: the cluster suite's own clients read results directly.
+      env: { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, TEMPORAL_CODEC: 'off', ...clientTlsEnv(certs) },
       startService: async (name) => {
         if (!services[name].running) services[name].start();
         // A service that dies at once (port still held, bad config) fails here, not later.
