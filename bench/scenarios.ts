@@ -14,6 +14,7 @@ import { emptyTables } from '../dev/stack/empty-tables';
 import { STRIPE_RATE_LIMITS } from '../dev/stripe-simulator';
 import { seedInvoices, type Seeded } from './seed';
 import { runSequential } from './sequential';
+import { chargeCycle, type ChargeCycle } from './charge-cycle';
 import { startWorkerProcess, workerEntry, type WorkerProcess, type WorkerRuntime } from './worker-process';
 
 export interface Tuning {
@@ -106,7 +107,13 @@ export interface ScenarioResult {
    * Profile: charges finished per second of the run (payment_attempt.finished_at), and the
    * throughput lost around continue-as-new (±2 s of each new run's start, against the mean rate).
    */
-  timeline?: { perSecond: number[]; secondsLostAtContinueAsNew: number };
+  timeline?: {
+    perSecond: number[]; secondsLostAtContinueAsNew: number;
+    /** Invoices of the customer with the most invoices (the 30-invoice block): seconds of its first and last charge. */
+    busiestCustomer?: { invoices: number; firstSec: number; lastSec: number };
+  };
+  /** Where a charge's time went (bench/charge-cycle.ts): task queue, activity, workflow task. */
+  cycle?: ChargeCycle;
   summaryBytes?: number;
   /** Cores the rest of the machine kept busy during the run (other work on this shared box). */
   otherLoadCores?: number;
@@ -306,6 +313,8 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     result.summaryBytes = Buffer.byteLength(JSON.stringify(summary));
     result.history = await historyOfChain(ctx.client, workflowId, summary.continuedAsNew + 1, started);
     if (spec.kind === 'workflow') result.timeline = await timeline(ctx, started, result.history?.runStartsSec ?? []);
+    result.cycle = await chargeCycle(ctx.client, workflowId);
+    ctx.log(`  charge cycle: ${JSON.stringify(result.cycle)}`);
 
     if (spec.kind === 'noop') {
       check(result, summary.totals.paid === spec.n && summary.found === spec.n, `summary: ${spec.n} found and paid`, `summary found ${summary.found}, paid ${summary.totals.paid}`);
@@ -447,7 +456,17 @@ async function timeline(ctx: BenchContext, startedMs: number, runStartsSec: numb
     const got = window.reduce((a, c) => a + c, 0);
     if (mean > 0) lost += Math.max(0, window.length * mean - got) / mean;
   }
-  return { perSecond, secondsLostAtContinueAsNew: round(lost, 1) };
+  const [busiest] = await ctx.db.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n, MIN(TIMESTAMPDIFF(MICROSECOND, ?, a.finished_at)) / 1e6 AS first_s, MAX(TIMESTAMPDIFF(MICROSECOND, ?, a.finished_at)) / 1e6 AS last_s
+       FROM payment_attempt a JOIN invoice i ON i.id = a.invoice_id
+      WHERE a.finished_at IS NOT NULL GROUP BY i.customer_id ORDER BY n DESC LIMIT 1`,
+    [new Date(startedMs), new Date(startedMs)],
+  );
+  const b = busiest[0];
+  return {
+    perSecond, secondsLostAtContinueAsNew: round(lost, 1),
+    ...(b && { busiestCustomer: { invoices: Number(b.n), firstSec: round(Number(b.first_s), 1), lastSec: round(Number(b.last_s), 1) } }),
+  };
 }
 
 /** History length of every execution of the continue-as-new chain (visibility can lag a moment). */

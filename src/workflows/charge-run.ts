@@ -40,6 +40,10 @@ interface RunCarry {
   cursor: number;
   tally: RunTally;
   continuedAsNew: number;
+  /** Invoices the previous run's lanes had queued when it paused (charged first, in order). */
+  parked?: ListedInvoice[];
+  /** The page after `cursor`, listed by the previous run: charged without listing it again. */
+  nextPage?: InvoiceRef[];
 }
 
 
@@ -126,6 +130,11 @@ export interface ChargeRun {
   systemicStop?: string;
   /** Per-customer lanes of this execution (customer-lanes.ts): empty whenever inFlight is 0. */
   readonly lanes: Map<number, ListedInvoice[]>;
+  /** Set before continue-as-new: lanes finish their charge in flight and park their queues here. */
+  pausing: boolean;
+  readonly parked: ListedInvoice[];
+  /** What the previous run handed over (parked invoices, its prefetched page); taken once. */
+  handedOver?: { parked: ListedInvoice[]; nextPage?: InvoiceRef[] };
   /** The search attributes last upserted (run-inspection.ts), so unchanged ones are not re-sent. */
   reported?: string;
 }
@@ -150,6 +159,9 @@ export function openRun(input: ChargeRunInput): ChargeRun {
     cursor: carry?.cursor ?? 0,
     inFlight: 0,
     lanes: new Map(),
+    pausing: false,
+    parked: [],
+    ...(carry && { handedOver: { parked: carry.parked ?? [], ...(carry.nextPage && { nextPage: carry.nextPage }) } }),
   };
   setHandler(progressQuery, () => ({
     phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,
@@ -158,20 +170,28 @@ export function openRun(input: ChargeRunInput): ChargeRun {
   return run;
 }
 
+/** A page to charge: listed by this run, or handed over by the previous one (with its phase). */
+export type PageInvoice = InvoiceRef & { listedIn?: Phase };
+
 /**
  * Lists `phase` page by page from the run's cursor and hands each page to `handle`. The next
  * page is listed while this one is charged, so charging does not pause at page boundaries
- * (BENCHMARKS.md). Between pages the run continues as new when its history grows long. A phase
- * the run (continued as new) has already finished is skipped.
+ * (BENCHMARKS.md). Between pages the run continues as new when its history grows long, handing
+ * over its lanes' queues and the next page. A phase the run (continued as new) has already
+ * finished is skipped.
  */
-export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: InvoiceRef[]) => Promise<void>): Promise<void> {
+export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: PageInvoice[]) => Promise<void>): Promise<void> {
   if (PHASES.indexOf(phase) < PHASES.indexOf(run.phase)) return;
   if (phase !== run.phase) {
     run.phase = phase;
     run.cursor = 0;
     showProgress(run);
   }
-  let prefetched: Promise<InvoiceRef[]> | undefined;
+  // The first phase this run reaches is the one the previous run continued as new in.
+  const handedOver = run.handedOver;
+  run.handedOver = undefined;
+  if (handedOver && handedOver.parked.length > 0) await handle(handedOver.parked);
+  let prefetched: Promise<InvoiceRef[]> | undefined = handedOver?.nextPage && Promise.resolve(handedOver.nextPage);
   try {
     while (run.systemicStop === undefined) {
       const page = await (prefetched ?? LIST_PAGE[phase]({ asOf: run.asOf, afterId: run.cursor, limit: run.pageSize, claimRunId: run.claimRunId }));
@@ -186,10 +206,12 @@ export async function forEachPage(run: ChargeRun, phase: Phase, handle: (page: I
       await handle(page);
       showProgress(run);
       if (historyIsLong()) {
-        // Nothing may be left running: the next run lists that page again from the cursor.
-        await prefetched;
+        // Nothing may be left running: lanes finish the charge they have in flight and park the
+        // rest, which the next run takes over with the page already listed after the cursor.
+        run.pausing = true;
+        const nextPage = await prefetched;
         prefetched = undefined;
-        await continueAsNewWhenIdle(run);
+        await continueAsNewWhenIdle(run, nextPage);
         return; // only reached after a systemic stop
       }
     }
@@ -203,14 +225,23 @@ function historyIsLong(): boolean {
   return history.continueAsNewSuggested || history.historyLength >= DEFAULTS.maxHistoryEvents;
 }
 
-/** Lets every charge finish, then continues as new from the cursor (unless a systemic stop came). */
-async function continueAsNewWhenIdle(run: ChargeRun): Promise<void> {
+/**
+ * Lets every charge in flight finish, then continues as new from the cursor with the parked
+ * invoices and the next page (unless a systemic stop came).
+ */
+async function continueAsNewWhenIdle(run: ChargeRun, nextPage: InvoiceRef[] | undefined): Promise<void> {
   await condition(() => run.inFlight === 0);
   if (run.systemicStop !== undefined) return;
-  log.info('continuing as new', { processed: run.tally.processed, cursor: run.cursor, historyLength: workflowInfo().historyLength });
+  log.info('continuing as new', {
+    processed: run.tally.processed, cursor: run.cursor, parked: run.parked.length, historyLength: workflowInfo().historyLength,
+  });
   await continueAsNew<(input: ChargeRunInput) => Promise<ChargeRunSummary>>({
     ...run.input,
-    carry: { asOf: run.asOf, startedAt: run.startedAt, phase: run.phase, cursor: run.cursor, tally: run.tally, continuedAsNew: run.continuedAsNew + 1 },
+    carry: {
+      asOf: run.asOf, startedAt: run.startedAt, phase: run.phase, cursor: run.cursor, tally: run.tally, continuedAsNew: run.continuedAsNew + 1,
+      ...(run.parked.length > 0 && { parked: run.parked }),
+      ...(nextPage && nextPage.length > 0 && { nextPage }),
+    },
   });
 }
 

@@ -12,7 +12,7 @@ import { formatMoney } from '../billing/money';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
 import { authenticationFollowUp, authenticationFollowUpId } from './authentication-follow-up';
-import type { ChargeRun, ListedInvoice, Phase } from './charge-run';
+import type { ChargeRun, ListedInvoice, PageInvoice, Phase } from './charge-run';
 import { enqueueCharge } from './customer-lanes';
 import { addResult } from './run-summary';
 import { INVOICE_ID } from './search-attributes';
@@ -39,18 +39,28 @@ const { previewInvoices } = proxyActivities<Activities>({
  * Starts a charge for each invoice of the page, waiting while `concurrency` are in flight; one
  * customer's invoices go one after another in that customer's lane (customer-lanes.ts).
  */
-export async function chargeEach(run: ChargeRun, page: InvoiceRef[]): Promise<void> {
+export async function chargeEach(run: ChargeRun, page: PageInvoice[]): Promise<void> {
   for (const invoice of page) {
-    // The phase that listed it travels with it: a lane may charge it after the run moved on.
-    const listed: ListedInvoice = { ...invoice, listedIn: run.phase };
-    if (!(await enqueueCharge(run, listed, (next) => chargeOne(run, next, next.listedIn)))) return;
+    // The phase that listed it travels with it: a lane may charge it after the run moved on (or
+    // continued as new: handed-over invoices keep theirs).
+    const listed: ListedInvoice = { ...invoice, listedIn: invoice.listedIn ?? run.phase };
+    if (!(await enqueueCharge(run, listed, (next, queued) => chargeOne(run, next, next.listedIn, queued)))) return;
   }
 }
 
+/**
+ * Task-queue priority of a charge that waited in its customer's lane (1 is the highest, Temporal's
+ * default is 3): it goes ahead of the run's backlog of fresh charges, so a customer with many
+ * invoices is charged at the pace of Stripe's latency, not of the backlog. The rate limit still
+ * counts it, so the run's overall rate does not change.
+ */
+const LANE_PRIORITY = 2;
+
 /** One invoice's charge; never throws (the lane frees its slot after it). `phase` listed it. */
-async function chargeOne(run: ChargeRun, invoice: InvoiceRef, phase: Phase): Promise<void> {
+async function chargeOne(run: ChargeRun, invoice: InvoiceRef, phase: Phase, queued: boolean): Promise<void> {
   try {
-    const result = await chargeInvoice.executeWithOptions({ summary: chargeSummary(invoice) }, [
+    const options = { summary: chargeSummary(invoice), ...(queued && { priority: { priorityKey: LANE_PRIORITY } }) };
+    const result = await chargeInvoice.executeWithOptions(options, [
       {
         invoiceId: invoice.id, asOf: run.asOf, claimRunId: run.claimRunId,
         ...(invoice.takeOverFrom !== undefined && { takeOverFrom: invoice.takeOverFrom }),

@@ -107,7 +107,7 @@ describe('chargePendingInvoices continues as new and carries its cursor and tota
     assert.ok(SUGGEST_AT * 4 < DEFAULTS.maxHistoryEvents);
     for (const r of runs) assert.ok(r.historyLength <= SUGGEST_AT * 4, `run ${r.runId} has ${r.historyLength} events`);
 
-    const carried: Array<{ cursor: number; processed: number; paid: number }> = [];
+    const carried: Array<{ cursor: number; processed: number; paid: number; parked: number[]; nextPage: number[] }> = [];
     for (const r of runs.slice(1)) {
       const history = await env.client.workflow.getHandle(workflowId, r.runId).fetchHistory();
       const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
@@ -116,7 +116,10 @@ describe('chargePendingInvoices continues as new and carries its cursor and tota
       const carry = started.carry;
       assert.ok(carry, 'a continued run receives the carry');
       assert.equal(started.pageSize, 5, 'the caller’s input is carried too');
-      carried.push({ cursor: carry.cursor, processed: carry.tally.processed, paid: carry.tally.totals.paid });
+      carried.push({
+        cursor: carry.cursor, processed: carry.tally.processed, paid: carry.tally.totals.paid,
+        parked: (carry.parked ?? []).map((i) => i.id), nextPage: (carry.nextPage ?? []).map((i) => i.id),
+      });
     }
     const ids = [...expected.keys()];
     for (let i = 1; i < carried.length; i += 1) {
@@ -124,9 +127,17 @@ describe('chargePendingInvoices continues as new and carries its cursor and tota
       assert.ok(carried[i].processed > carried[i - 1].processed, `totals carried: ${JSON.stringify(carried)}`);
     }
     for (const c of carried) {
-      // Runs drain their charges before continuing: the carried tally covers exactly the ids up to the cursor.
-      assert.equal(c.processed, ids.filter((id) => id <= c.cursor).length, `tally matches cursor: ${JSON.stringify(c)}`);
-      assert.equal(c.paid, ids.filter((id) => id <= c.cursor && expected.get(id) === 'paid').length);
+      // A run finishes its charges in flight before continuing and hands over what its lanes still
+      // had queued (the 24 paid invoices share one customer's lane): the carried tally and the
+      // parked invoices together cover exactly the ids up to the cursor.
+      const done = ids.filter((id) => id <= c.cursor && !c.parked.includes(id));
+      assert.ok(c.parked.every((id) => id <= c.cursor && expected.get(id) === 'paid'), `parked: ${JSON.stringify(c)}`);
+      assert.equal(c.processed, done.length, `tally matches cursor: ${JSON.stringify(c)}`);
+      assert.equal(c.paid, done.filter((id) => expected.get(id) === 'paid').length);
+      // The page listed after the cursor is handed over, not listed again.
+      assert.deepEqual(c.nextPage, ids.filter((id) => id > c.cursor).slice(0, c.nextPage.length), `next page: ${JSON.stringify(c)}`);
     }
+    assert.ok(carried.some((c) => c.parked.length > 0), `some run handed over its lanes' queue: ${JSON.stringify(carried)}`);
+    assert.ok(carried.some((c) => c.nextPage.length === 5), `some run handed over the next page: ${JSON.stringify(carried)}`);
   });
 });
