@@ -1,5 +1,5 @@
 /** The worker: validated config → DB pool, Stripe client, Temporal connection → run until a signal. */
-import { Worker } from '@temporalio/worker';
+import { Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { codecDescription, temporalDataConverter } from './codec/data-converter';
 import { DEFAULT_DUNNING_RULES } from './billing/dunning-decision';
@@ -13,6 +13,7 @@ import { startWorkerMetrics } from './metrics';
 import { createStripeClient } from './stripe/client';
 import { startWebhookService } from './webhooks/service';
 import { workflowCode } from './workflow-code';
+import { oneLineLogger } from './temporal/worker-log';
 import { connectClaimOwnerLookup } from './temporal/claim-owners';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     await checkStripeKey(stripe, config.stripe.apiBase);
     // Before the connection: the SDK's metrics exporter is part of the Runtime it creates.
     const metrics = config.metrics && (await startWorkerMetrics(config.metrics, { db, stripe }));
+    if (!metrics) Runtime.install({ logger: oneLineLogger() });
     const connection = await connectWorkerConnection(temporal);
     const dataConverter = temporalDataConverter(config.temporal.codec);
     // Recovery asks Temporal whether a claim's run is closed (src/temporal/claim-owners.ts).

@@ -4,6 +4,7 @@
  * on a port of its own: the SDK's exporter serves only its own registry).
  */
 import { Runtime } from '@temporalio/worker';
+import { oneLineLogger } from '../temporal/worker-log';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type Stripe from 'stripe';
 import type { MetricsConfig } from '../config';
@@ -29,6 +30,7 @@ export interface WorkerMetrics {
  */
 export function installRuntimeWithMetrics(bindAddress: string): void {
   Runtime.install({
+    logger: oneLineLogger(),
     telemetryOptions: {
       metrics: { prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } },
     },

@@ -4,6 +4,7 @@
  * (GET /_sim/requests) shows when each request arrived and was answered.
  */
 import { strict as assert } from 'node:assert';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { RowDataPacket } from 'mysql2/promise';
 import { STRIPE_RATE_LIMITS, type RequestLogEntry } from '../../dev/stripe-simulator';
 import { chargePendingInvoices } from '../../src/workflows';
@@ -28,8 +29,8 @@ describe('customer lanes and 429s in a charging run (real worker, MariaDB, simul
   beforeEach(() => w.services.reset());
 
   const sim = () => w.services.stack.stripe;
-  const run = (input: Parameters<typeof chargePendingInvoices>[0] = {}) =>
-    w.env.client.workflow.execute(chargePendingInvoices, { taskQueue: w.taskQueue, workflowId: `${w.taskQueue}-${Date.now()}`, args: [input] });
+  const run = (input: Parameters<typeof chargePendingInvoices>[0] = {}, workflowId = `${w.taskQueue}-${Date.now()}`) =>
+    w.env.client.workflow.execute(chargePendingInvoices, { taskQueue: w.taskQueue, workflowId, args: [input] });
 
   async function stripeCustomerOf(customerId: number): Promise<string> {
     const [rows] = await w.services.db.query<RowDataPacket[]>('SELECT stripe_customer_id FROM customer WHERE id = ?', [customerId]);
@@ -60,7 +61,8 @@ describe('customer lanes and 429s in a charging run (real worker, MariaDB, simul
     // Any write that overlaps another of the same customer would be refused: lanes must cause none.
     sim().configure({ latency: { distribution: 'fixed', meanMs: 60 }, lockTimeout: { probability: 1, windowMs: 0 } });
 
-    const summary = await run({ pageSize: 16, concurrency: 20 });
+    const workflowId = `${w.taskQueue}-busy-${Date.now()}`;
+    const summary = await run({ pageSize: 16, concurrency: 20 }, workflowId);
     assert.equal(summary.totals.paid, 60);
     assert.equal(summary.processed, 60);
 
@@ -82,6 +84,24 @@ describe('customer lanes and 429s in a charging run (real worker, MariaDB, simul
     assert.equal(ledger.length, 60);
     const busyLedger = ledger.filter((e) => e.customer === busyStripe).map((e) => Number(e.metadata.invoice_id)).sort((a, b) => a - b);
     assert.deepEqual(busyLedger, busyInvoices);
+
+    // A charge that waited in its customer's lane is scheduled with task-queue priority 2, ahead
+    // of the backlog of fresh charges; a lane's first charge and single invoices keep the default.
+    const priorityOf = new Map<number, number>(); // invoice id → priority key (0: the default, 3)
+    for (const e of (await w.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      const payload = a?.input?.payloads?.[0];
+      if (a?.activityType?.name !== 'chargeInvoice' || !payload) continue;
+      priorityOf.set(defaultPayloadConverter.fromPayload<{ invoiceId: number }>(payload).invoiceId, a.priority?.priorityKey ?? 0);
+    }
+    assert.equal(priorityOf.size, 60);
+    assert.equal(priorityOf.get(busyInvoices[0]), 0, "the busy customer's first charge opens its lane at the default priority");
+    const queuedBusy = busyInvoices.slice(1).filter((id) => priorityOf.get(id) === 2).length;
+    assert.ok(queuedBusy >= 15, `most of the busy customer's charges waited in its lane at priority 2 (${queuedBusy} of 29)`);
+    for (const [id, key] of priorityOf) {
+      if (!busyInvoices.includes(id)) assert.equal(key, 0, `invoice ${id} of a customer with one invoice: default priority`);
+      else assert.ok(key === 0 || key === 2, `invoice ${id}: priority ${key}`);
+    }
   });
 
   it('a 429 with Retry-After is retried by Temporal after the advised wait, with the same key, charged once', async () => {
