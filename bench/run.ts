@@ -26,7 +26,7 @@ import { startBenchStack } from './stack';
 import { compileWorkers, workerNodeFlags } from './worker-process';
 import { startTemporalServer, type TemporalServer } from '../dev/stack/temporal-server';
 import { CLUSTER_SERVICES, startCluster, type TemporalCluster } from '../dev/cluster/cluster';
-import { failedResult, openContext, runScenario, type BenchContext, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
+import { failedResult, openContext, runConcurrency, runScenario, type BenchContext, type ScenarioResult, type ScenarioSpec, type Tuning } from './scenarios';
 
 interface Options {
   quick: boolean;
@@ -59,7 +59,7 @@ const program = new Command('bench')
   .option('--db-scale', 'the queries on 100k vs 10M invoices, adoption of a 1M-row table under inserts (keeps .data/bench-db-scale)', false)
   .option('--only <names>', 'run only these scenarios (comma separated)')
   .option('--n <n>', 'invoices per workflow scenario', int)
-  .option('--concurrency <n>', 'charges in flight per run', int)
+  .option('--concurrency <n>', 'charges in flight per run (default: derived from the worker rate, as runs do)', int)
   .option('--page-size <n>', 'invoices per page', int)
   .option('--slots <n>', 'WORKER_ACTIVITY_SLOTS', int)
   .option('--db-pool <n>', 'DB_POOL_SIZE', int)
@@ -71,7 +71,7 @@ const program = new Command('bench')
 
 function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
   const tuning: Tuning = {
-    concurrency: o.concurrency ?? DEFAULTS.concurrency,
+    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
     pageSize: o.pageSize ?? DEFAULTS.pageSize,
     slots: o.slots ?? 100,
     dbPool: o.dbPool ?? 20,
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
         ctx = await openContext({ ...stack, temporal: server, env: { ...stack.env, TEMPORAL_ADDRESS: server.address } }, db, logDir, log);
         contexts.set(key, ctx);
       }
-      log(`▶ ${spec.name}: ${spec.kind}, N=${spec.n}, latency ${spec.latencyMs} ms, limit ${spec.rateLimit}/s, concurrency ${spec.tuning.concurrency}, ${spec.workers} worker(s)`);
+      log(`▶ ${spec.name}: ${spec.kind}, N=${spec.n}, latency ${spec.latencyMs} ms, limit ${spec.rateLimit}/s, concurrency ${runConcurrency(spec)}${spec.tuning.concurrency === undefined ? ' (from the worker\'s rate)' : ''}, ${spec.workers} worker(s)`);
       const r = await runScenario(ctx, spec).catch((err: unknown) => failedResult(spec, err));
       r.partitions = key;
       results.push(r);

@@ -7,8 +7,9 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { Stack } from '../dev/stack/stack';
 import type { Pool } from '../src/db/pool';
 import { createStripeClient } from '../src/stripe/client';
+import { STRIPE_ENDPOINT_DEFAULT_PER_SECOND } from '../src/config';
 import { CHARGE_WORKFLOW_TYPE } from '../src/shared';
-import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
+import { concurrencyForChargeRate, type ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
 import { PhaseMeter, RssSampler } from './proc-stats';
 import { emptyTables } from '../dev/stack/empty-tables';
 import { STRIPE_RATE_LIMITS } from '../dev/stripe-simulator';
@@ -18,7 +19,8 @@ import { chargeCycle, type ChargeCycle } from './charge-cycle';
 import { startWorkerProcess, workerEntry, type WorkerProcess, type WorkerRuntime } from './worker-process';
 
 export interface Tuning {
-  concurrency: number;
+  /** The run's concurrency input; unset: the run derives it from the worker's rate, as in production. */
+  concurrency?: number;
   pageSize: number;
   /** WORKER_ACTIVITY_SLOTS per worker process. */
   slots: number;
@@ -78,7 +80,8 @@ export interface ScenarioResult {
   workers: number;
   runtime: WorkerRuntime;
   partitions?: number | 'default';
-  tuning: Tuning;
+  /** `concurrency`: what the run used (the summary's), derived from the worker's rate unless set. */
+  tuning: Tuning & { concurrency: number; concurrencyDerived: boolean };
   wallSeconds: number;
   invoicesPerSecond: number;
   /** min(rate limit, concurrency / latency): what the settings allow at best. */
@@ -146,8 +149,18 @@ export async function openContext(stack: Stack, db: Pool, logDir: string, log: (
   return { stack, db, client: new Client({ connection, namespace: stack.temporal.namespace }), logDir, log, ...(serverPids ? { serverPids } : {}) };
 }
 
+/** The charge rate the worker holds its task queue to (its default when the variable is unset). */
+function workerRateOf(spec: ScenarioSpec): number {
+  return spec.workerDefaultRate ? STRIPE_ENDPOINT_DEFAULT_PER_SECOND : (spec.workerRate ?? spec.rateLimit);
+}
+
+/** The run's concurrency: the --concurrency override, else what the run derives from the worker's rate. */
+export function runConcurrency(spec: ScenarioSpec): number {
+  return spec.tuning.concurrency ?? concurrencyForChargeRate(workerRateOf(spec));
+}
+
 function bound(spec: ScenarioSpec): number {
-  const byConcurrency = spec.kind === 'sequential' ? 1 : spec.tuning.concurrency;
+  const byConcurrency = spec.kind === 'sequential' ? 1 : runConcurrency(spec);
   const byLatency = spec.latencyMs > 0 ? byConcurrency / (spec.latencyMs / 1000) : Infinity;
   return Math.min(spec.rateLimit, byLatency);
 }
@@ -248,7 +261,7 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
       workflowId,
       args: [{
         asOf: AS_OF.toISOString(),
-        concurrency: spec.tuning.concurrency,
+        ...(spec.tuning.concurrency !== undefined && { concurrency: spec.tuning.concurrency }),
         pageSize: spec.tuning.pageSize,
         maxResultsInSummary: spec.tuning.maxResultsInSummary,
       }],
@@ -355,7 +368,7 @@ function baseResult(spec: ScenarioSpec, processed: number, wallSeconds: number):
     workerRate: spec.workerRate ?? spec.rateLimit,
     workers: spec.kind === 'sequential' ? 0 : spec.workers,
     runtime: spec.runtime,
-    tuning: spec.tuning,
+    tuning: { ...spec.tuning, concurrency: runConcurrency(spec), concurrencyDerived: spec.tuning.concurrency === undefined },
     wallSeconds: round(wallSeconds, 2),
     invoicesPerSecond: round(rate, 2),
     rateLimitBound: round(b, 2),
@@ -390,6 +403,10 @@ function checkSummary(result: ScenarioResult, s: ChargeRunSummary, seeded: Seede
   check(result, s.results.length === expectedResults && s.resultsTruncated === seeded.count > maxResults,
     `summary results capped at ${expectedResults} (truncated: ${seeded.count > maxResults})`,
     `summary holds ${s.results.length} results (truncated ${s.resultsTruncated}), expected ${expectedResults}`);
+  const expectedConcurrency = result.tuning.concurrency;
+  check(result, s.concurrency === expectedConcurrency,
+    `the run kept ${expectedConcurrency} charges in flight at most (${result.tuning.concurrencyDerived ? 'derived from the worker\'s rate' : 'the input'})`,
+    `the run used concurrency ${s.concurrency}, expected ${expectedConcurrency}`);
 }
 
 function checkHistory(result: ScenarioResult): void {

@@ -32,7 +32,7 @@ export async function runSequential(
   stripe: Stripe,
   opts: { asOf: Date; maxInvoices: number; maxMs: number },
 ): Promise<SequentialResult> {
-  const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), claimOwner: leaseOnly, ...DEFAULT_TIMINGS };
+  const deps: ActivityDeps = { db, stripe, clock: () => new Date(), randomId: () => randomUUID(), claimOwner: leaseOnly, chargeRatePerSecond: 25, ...DEFAULT_TIMINGS };
   const claimRunId = `sequential-loop/${randomUUID()}`;
   const totals: Record<string, number> = {};
   let processed = 0;

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
         dataConverter,
         activities: createActivities({
           db, stripe, notifier: createNotifier(config), claimOwner: claimOwners.lookup,
+          chargeRatePerSecond: config.stripeRateLimitPerSecond,
           dunningRules: { ...DEFAULT_DUNNING_RULES, networkRules: config.networkRules },
         }),
         // Enforced by the server across every worker on the queue: Stripe's limit is per account.

@@ -6,7 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import { connectWorkerConnection, loadTemporalConnectionSettings } from '../../src/temporal/connection';
 import type Stripe from 'stripe';
-import { createActivities, type ChargeInvoiceInput, type InvoicePageQuery } from '../../src/activities';
+import { createActivities, type ChargeInvoiceInput, type InvoicePageQuery, type WorkerSettings } from '../../src/activities';
 import type { HeldClaims } from '../../src/activities/held-claims';
 import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import type { InvoiceRef } from '../../src/shared';
@@ -39,6 +39,8 @@ function noopActivities(): Record<string, (...args: never[]) => Promise<unknown>
   // The end-of-run report: no other run holds claims in a synthetic run (refusing it would add
   // the report's retry backoff, seconds, to the ceiling's wall time).
   out.describeHeldClaims = (): Promise<HeldClaims> => Promise.resolve({ count: 0, holders: [] });
+  // The run derives its concurrency from the rate, as against the real worker.
+  out.workerSettings = (): Promise<WorkerSettings> => Promise.resolve({ chargeRatePerSecond: Number(process.env.STRIPE_RATE_LIMIT_PER_SECOND ?? 25) });
   out.chargeInvoice = (input: ChargeInvoiceInput): Promise<InvoiceRunResult> =>
     Promise.resolve({ invoice_id: input.invoiceId, status: 'paid', payment_intent_id: `pi_noop_${input.invoiceId}`, amount_cents: 5000, currency: 'usd' });
   return out;

@@ -26,6 +26,8 @@ export interface ActivityDeps {
    * resolved at once, a running one's are left alone; "unknown" falls back to the lease.
    */
   claimOwner: ClaimOwnerLookup;
+  /** The charge rate the worker holds its task queue to; runs derive their default concurrency from it. */
+  chargeRatePerSecond: number;
 }
 
 export const DEFAULT_TIMINGS = {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { STRIPE_ENDPOINT_DEFAULT_PER_SECOND } from '../config';
 import { createNotifier } from '../notify';
 import type { Notifier } from '../notify/notifier';
 import { makeApplyStripeEvent } from './apply-stripe-event';
@@ -9,10 +10,12 @@ import { makeListActivities } from './list-invoices';
 import { makePreviewInvoices } from './preview-invoices';
 import { leaseOnly } from '../temporal/claim-owners';
 import { makeHeldClaimsActivity } from './held-claims';
+import { makeWorkerSettings } from './worker-settings';
 
 export type { ActivityDeps } from './deps';
 export type { ChargeInvoiceInput } from './charge-invoice';
 export type { InvoicePageQuery } from './list-invoices';
+export type { WorkerSettings } from './worker-settings';
 
 /** Builds the activities from their dependencies; the worker and tests call this. */
 export function createActivities(
@@ -22,6 +25,7 @@ export function createActivities(
     clock: () => new Date(),
     randomId: () => randomUUID(),
     claimOwner: leaseOnly,
+    chargeRatePerSecond: STRIPE_ENDPOINT_DEFAULT_PER_SECOND,
     ...DEFAULT_TIMINGS,
     ...deps,
   };
@@ -33,6 +37,7 @@ export function createActivities(
     previewInvoices: makePreviewInvoices(full),
     describeHeldClaims: makeHeldClaimsActivity(full),
     applyStripeEvent: makeApplyStripeEvent(full),
+    workerSettings: makeWorkerSettings(full),
   };
 }
 

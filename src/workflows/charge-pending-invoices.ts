@@ -14,10 +14,10 @@ import { chargeEach, previewEach } from './charge-steps';
 import { forEachPage, openRun, summarize, type ChargeRunInput, type ChargeRunSummary } from './charge-run';
 
 export type { ChargeRunInput, ChargeRunProgress, ChargeRunSummary } from './charge-run';
-export { DEFAULTS, progressQuery } from './charge-run';
+export { concurrencyForChargeRate, DEFAULTS, progressQuery } from './charge-run';
 
 export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise<ChargeRunSummary> {
-  const run = openRun(input);
+  const run = await openRun(input);
   if (run.dryRun) {
     // The same phases as the real run, each previewed from reads only: the real run's plan.
     await forEachPage(run, 'recover', (page) => previewEach(run, page));

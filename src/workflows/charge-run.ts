@@ -4,7 +4,8 @@
  * progress query and the summary. No I/O here: listing is an activity.
  */
 import {
-  ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities, setCurrentDetails, setHandler, upsertMemo, workflowInfo,
+  ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertMemo,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { HeldClaims } from '../activities/held-claims';
@@ -22,7 +23,10 @@ export interface ChargeRunInput {
   /** ISO time; an invoice is due when due_date <= asOf (UTC). Default: when the run started. */
   asOf?: string;
   pageSize?: number;
-  /** How many charges are in flight at once. */
+  /**
+   * How many charges are in flight at once. Default: derived from the worker's charge rate
+   * (`concurrencyForChargeRate`), 75 at the default 25/s, 150 at 100/s.
+   */
   concurrency?: number;
   /** List what would be charged or skipped; no Stripe call, no DB write. */
   dryRun?: boolean;
@@ -58,6 +62,8 @@ export interface ChargeRunSummary {
   found: number;
   processed: number;
   dryRun: boolean;
+  /** Charges the run kept in flight at most: its input's, or derived from the worker's rate. */
+  concurrency: number;
   asOf: string;
   startedAt: string;
   finishedAt: string;
@@ -73,6 +79,7 @@ export interface ChargeRunProgress {
   found: number;
   processed: number;
   inFlight: number;
+  concurrency: number;
   totals: OutcomeTotals;
   dryRun: boolean;
 }
@@ -82,16 +89,42 @@ export const progressQuery = defineQuery<ChargeRunProgress>('progress');
 export const DEFAULTS = {
   pageSize: 200,
   /**
-   * Charges in flight. The default 25 charges/s needs ~8 at ~300 ms per PaymentIntent; a limit
-   * raised to 100/s needs 30, plus the claim,
-   * the record and Temporal's dispatch around each call, which grow when the CPU is busy: 75
-   * holds the rate limit with headroom (BENCHMARKS.md; 50 reached ~90 %).
+   * Charges in flight at the default 25/s (and the least `concurrencyForChargeRate` gives). 25/s
+   * needs ~8 at ~300 ms per PaymentIntent, plus the claim, the record and Temporal's dispatch
+   * around each call, which grow when the CPU is busy: 75 holds the limit with headroom
+   * (BENCHMARKS.md; 50 reached ~90 %).
    */
   concurrency: 75,
   maxResultsInSummary: 1000,
   /** Stay far below Temporal's 51,200-event limit; the server also suggests continue-as-new. */
   maxHistoryEvents: 8000,
 } as const;
+
+/**
+ * Seconds of a charge's whole cycle (task-queue wait, claim, PaymentIntent, record, workflow
+ * task) that the derived concurrency covers at the worker's rate. Measured ~0.8 s at 100/s on
+ * 2 cores; 1.5 s leaves headroom for a busy machine (BENCHMARKS.md: 150 in flight reached 98.2 %
+ * of 100/s, 75 only 92.6 %).
+ */
+export const CHARGE_CYCLE_HEADROOM_SECONDS = 1.5;
+
+/**
+ * The most a derived concurrency reaches: every charge in flight is a pending activity of the
+ * run, and Temporal fails a workflow's new activities past 2,000 pending (limit.numPendingActivities).
+ */
+export const MAX_DERIVED_CONCURRENCY = 500;
+
+/** The default concurrency for a task queue held to `chargeRatePerSecond` charges per second. */
+export function concurrencyForChargeRate(chargeRatePerSecond: number): number {
+  const wanted = Number.isFinite(chargeRatePerSecond) && chargeRatePerSecond > 0 ? Math.ceil(chargeRatePerSecond * CHARGE_CYCLE_HEADROOM_SECONDS) : 0;
+  return Math.min(MAX_DERIVED_CONCURRENCY, Math.max(DEFAULTS.concurrency, wanted));
+}
+
+// Local: the worker answers from its own config, outside the rate-limited task queue.
+const { workerSettings } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
 
 const { listDueInvoices, listClaimsToRecover, listRetryDueInvoices } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -139,15 +172,32 @@ export interface ChargeRun {
   reported?: string;
 }
 
+/**
+ * The run's concurrency: the input's, else derived from the worker's charge rate (asked once per
+ * run; carried across continue-as-new in the input). A worker that cannot say gets the default.
+ */
+async function resolveConcurrency(input: ChargeRunInput): Promise<number> {
+  if (input.concurrency !== undefined) return positive(input.concurrency, DEFAULTS.concurrency);
+  try {
+    return concurrencyForChargeRate((await workerSettings()).chargeRatePerSecond);
+  } catch (err) {
+    log.warn('could not read the worker\'s charge rate; using the default concurrency', {
+      concurrency: DEFAULTS.concurrency, error: err instanceof Error ? err.message : String(err),
+    });
+    return DEFAULTS.concurrency;
+  }
+}
+
 /** Reads the options (or the carried state) and answers the progress query from then on. */
-export function openRun(input: ChargeRunInput): ChargeRun {
+export async function openRun(input: ChargeRunInput): Promise<ChargeRun> {
   const { carry } = input;
+  const concurrency = await resolveConcurrency(input);
   const info = workflowInfo();
   const dryRun = input.dryRun === true;
   const run: ChargeRun = {
     input,
     pageSize: positive(input.pageSize, DEFAULTS.pageSize),
-    concurrency: positive(input.concurrency, DEFAULTS.concurrency),
+    concurrency,
     maxResults: Math.max(0, input.maxResultsInSummary ?? DEFAULTS.maxResultsInSummary),
     dryRun,
     asOf: carry?.asOf ?? (input.asOf ? new Date(input.asOf).toISOString() : new Date().toISOString()),
@@ -164,7 +214,7 @@ export function openRun(input: ChargeRunInput): ChargeRun {
     ...(carry && { handedOver: { parked: carry.parked ?? [], ...(carry.nextPage && { nextPage: carry.nextPage }) } }),
   };
   setHandler(progressQuery, () => ({
-    phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, totals: run.tally.totals, dryRun,
+    phase: run.phase, found: run.tally.found, processed: run.tally.processed, inFlight: run.inFlight, concurrency: run.concurrency, totals: run.tally.totals, dryRun,
   }), { description: 'Invoices found and processed so far, with totals per outcome' });
   showProgress(run);
   return run;
@@ -237,6 +287,7 @@ async function continueAsNewWhenIdle(run: ChargeRun, nextPage: InvoiceRef[] | un
   });
   await continueAsNew<(input: ChargeRunInput) => Promise<ChargeRunSummary>>({
     ...run.input,
+    concurrency: run.concurrency,
     carry: {
       asOf: run.asOf, startedAt: run.startedAt, phase: run.phase, cursor: run.cursor, tally: run.tally, continuedAsNew: run.continuedAsNew + 1,
       ...(run.parked.length > 0 && { parked: run.parked }),
@@ -270,6 +321,7 @@ export async function summarize(run: ChargeRun): Promise<ChargeRunSummary> {
     found: tally.found,
     processed: tally.processed,
     dryRun: run.dryRun,
+    concurrency: run.concurrency,
     asOf: run.asOf,
     startedAt: run.startedAt,
     finishedAt: new Date().toISOString(),

@@ -48,7 +48,7 @@ describe('chaos invariants: the checker catches each violation', function () {
     for (const r of results) addResult(tally, r, 1_000);
     return {
       kind: 'ad-hoc', workflowId: 'wf-1', handle: {} as WorkflowHandle, terminated: false,
-      summary: { ...tally, found: results.length, dryRun: false, asOf: '', startedAt: '', finishedAt: '', continuedAsNew: 0 },
+      summary: { ...tally, found: results.length, dryRun: false, concurrency: 75, asOf: '', startedAt: '', finishedAt: '', continuedAsNew: 0 },
     };
   };
   const reported = (inv: SeededInvoice): InvoiceRunResult => ({

@@ -5,7 +5,7 @@ import { emptyTally } from '../../src/workflows/run-summary';
 import type { ChargeRunProgress, ChargeRunSummary } from '../../src/workflows/charge-pending-invoices';
 
 const progress = (p: Partial<ChargeRunProgress>): ChargeRunProgress => ({
-  phase: 'due', found: 0, processed: 0, inFlight: 0, totals: emptyTally().totals, dryRun: false, ...p,
+  phase: 'due', found: 0, processed: 0, inFlight: 0, concurrency: 75, totals: emptyTally().totals, dryRun: false, ...p,
 });
 
 describe('progress line and summary wording', () => {
@@ -22,7 +22,7 @@ describe('progress line and summary wording', () => {
 
   it('uses singular and plural forms', () => {
     const summary = (first: number, retries: number, found: number): ChargeRunSummary => ({
-      ...emptyTally(), found, processed: found, attempts: { first, retries }, dryRun: false,
+      ...emptyTally(), found, processed: found, attempts: { first, retries }, dryRun: false, concurrency: 75,
       asOf: '2026-12-01T00:00:00.000Z', startedAt: '', finishedAt: '', continuedAsNew: 0,
     });
     assert.match(formatSummary(summary(1, 1, 1)), /1 of 1 invoice processed[\s\S]*charges sent: 1 first attempt, 1 retry$/m);

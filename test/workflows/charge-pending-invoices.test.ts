@@ -7,10 +7,11 @@ import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import type { InvoiceRef } from '../../src/shared';
 import { SYSTEMIC_STRIPE_ERROR } from '../../src/shared';
 import { chargePendingInvoices, progressQuery } from '../../src/workflows';
+import { concurrencyForChargeRate, DEFAULTS } from '../../src/workflows/charge-pending-invoices';
 import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
 import { createTestWorker, testEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
-/** Activities that page over `ids` in memory; `charge` decides each outcome. */
+/** Activities that page over `ids` in memory; `charge` decides each outcome; the worker's rate is 25/s. */
 function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Promise<InvoiceRunResult>, customerOf?: (id: number) => number) {
   const pages: InvoicePageQuery[] = [];
   const refs = (q: InvoicePageQuery): InvoiceRef[] =>
@@ -31,6 +32,9 @@ function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Pr
       return [];
     },
     chargeInvoice: charge,
+    async workerSettings() {
+      return { chargeRatePerSecond: 25 };
+    },
     async previewInvoices({ invoiceIds }) {
       return invoiceIds.map((id) => ({ invoice_id: id, status: 'would_charge' as const, amount_cents: 5000, currency: 'usd' }));
     },
@@ -52,9 +56,9 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
   });
   after(() => env?.teardown());
 
-  async function run(activities: Partial<Activities>, input: Parameters<typeof chargePendingInvoices>[0]) {
+  async function run(activities: Partial<Activities>, input: Parameters<typeof chargePendingInvoices>[0], activitySlots?: number) {
     const taskQueue = uniqueTaskQueue('wf');
-    const worker = await createTestWorker(env, { taskQueue, activities });
+    const worker = await createTestWorker(env, { taskQueue, activities, ...(activitySlots && { maxConcurrentActivityTaskExecutions: activitySlots }) });
     return worker.runUntil(env.client.workflow.execute(chargePendingInvoices, { taskQueue, workflowId: taskQueue, args: [input] }));
   }
 
@@ -83,9 +87,38 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
       inFlight -= 1;
       return paid(invoiceId);
     });
+    // The input wins over what the worker's rate would give (150 at 100/s).
+    activities.workerSettings = async () => ({ chargeRatePerSecond: 100 });
     const summary = await run(activities, { concurrency: 3, pageSize: 7 });
     assert.equal(summary.totals.paid, 20);
     assert.equal(maxInFlight, 3);
+    assert.equal(summary.concurrency, 3);
+  });
+
+  it("derives its concurrency from the worker's charge rate when the input sets none", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    // Each invoice its own customer, so only the concurrency bounds what is in flight.
+    const { activities } = fakeActivities(range(220), async ({ invoiceId }) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 1_500));
+      inFlight -= 1;
+      return paid(invoiceId);
+    }, (id) => id);
+    activities.workerSettings = async () => ({ chargeRatePerSecond: 100 });
+    const summary = await run(activities, {}, 200);
+    assert.equal(summary.totals.paid, 220);
+    assert.equal(summary.concurrency, 150);
+    assert.equal(maxInFlight, 150, 'a raised 100/s limit keeps 150 charges in flight, not the default 75');
+  });
+
+  it('falls back to the default concurrency when the worker cannot say its rate', async () => {
+    const { activities } = fakeActivities(range(4), async ({ invoiceId }) => paid(invoiceId));
+    delete activities.workerSettings;
+    const summary = await run(activities, {});
+    assert.equal(summary.totals.paid, 4);
+    assert.equal(summary.concurrency, DEFAULTS.concurrency);
   });
 
   it("sends one customer's invoices one after another, across pages, while other customers' run in parallel", async () => {
@@ -177,5 +210,17 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
       const described = await handle.describe();
       assert.deepEqual((described.memo as { totals: { paid: number } }).totals.paid, 6);
     });
+  });
+});
+
+describe('concurrencyForChargeRate', () => {
+  it('covers 1.5 s of charges at the rate, at least the default and at most 500', () => {
+    assert.equal(concurrencyForChargeRate(25), DEFAULTS.concurrency);
+    assert.equal(concurrencyForChargeRate(50), 75);
+    assert.equal(concurrencyForChargeRate(100), 150);
+    assert.equal(concurrencyForChargeRate(200), 300);
+    assert.equal(concurrencyForChargeRate(1000), 500);
+    assert.equal(concurrencyForChargeRate(0), DEFAULTS.concurrency);
+    assert.equal(concurrencyForChargeRate(Number.NaN), DEFAULTS.concurrency);
   });
 });
