@@ -61,7 +61,7 @@ const program = new Command('bench')
   .option('--n <n>', 'invoices per workflow scenario', int)
   .option('--concurrency <n>', 'charges in flight per run (default: derived from the worker rate, as runs do)', int)
   .option('--page-size <n>', 'invoices per page', int)
-  .option('--slots <n>', 'WORKER_ACTIVITY_SLOTS', int)
+  .option('--slots <n>', 'WORKER_ACTIVITY_SLOTS (default: derived from the worker rate, as the worker does)', int)
   .option('--db-pool <n>', 'DB_POOL_SIZE', int)
   .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions; default 1)', int)
   .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker processes, e.g. --max-old-space-size=256')
@@ -73,7 +73,7 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
   const tuning: Tuning = {
     ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
     pageSize: o.pageSize ?? DEFAULTS.pageSize,
-    slots: o.slots ?? 100,
+    ...(o.slots !== undefined && { slots: o.slots }),
     dbPool: o.dbPool ?? 20,
     maxResultsInSummary: DEFAULTS.maxResultsInSummary,
   };

@@ -9,7 +9,8 @@ import type { Pool } from '../src/db/pool';
 import { createStripeClient } from '../src/stripe/client';
 import { STRIPE_ENDPOINT_DEFAULT_PER_SECOND } from '../src/config';
 import { CHARGE_WORKFLOW_TYPE } from '../src/shared';
-import { concurrencyForChargeRate, type ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
+import { activitySlotsForChargeRate, concurrencyForChargeRate } from '../src/charge-concurrency';
+import type { ChargeRunSummary } from '../src/workflows/charge-pending-invoices';
 import { PhaseMeter, RssSampler } from './proc-stats';
 import { emptyTables } from '../dev/stack/empty-tables';
 import { STRIPE_RATE_LIMITS } from '../dev/stripe-simulator';
@@ -22,8 +23,8 @@ export interface Tuning {
   /** The run's concurrency input; unset: the run derives it from the worker's rate, as in production. */
   concurrency?: number;
   pageSize: number;
-  /** WORKER_ACTIVITY_SLOTS per worker process. */
-  slots: number;
+  /** WORKER_ACTIVITY_SLOTS per worker process; unset: the worker derives it from its rate. */
+  slots?: number;
   /** DB_POOL_SIZE per worker process. */
   dbPool: number;
   maxResultsInSummary: number;
@@ -81,7 +82,7 @@ export interface ScenarioResult {
   runtime: WorkerRuntime;
   partitions?: number | 'default';
   /** `concurrency`: what the run used (the summary's), derived from the worker's rate unless set. */
-  tuning: Tuning & { concurrency: number; concurrencyDerived: boolean };
+  tuning: Tuning & { concurrency: number; concurrencyDerived: boolean; slots: number };
   wallSeconds: number;
   invoicesPerSecond: number;
   /** min(rate limit, concurrency / latency): what the settings allow at best. */
@@ -237,7 +238,7 @@ async function runTemporalScenario(ctx: BenchContext, spec: ScenarioSpec): Promi
     TASK_QUEUE: taskQueue,
     ...(spec.workerDefaultRate ? {} : { STRIPE_RATE_LIMIT_PER_SECOND: String(workerRate) }),
     ...(spec.stripeLimits && { STRIPE_SECRET_KEY: BENCH_LIVE_KEY, STRIPE_ALLOW_LIVE_KEY: 'true' }),
-    WORKER_ACTIVITY_SLOTS: String(spec.tuning.slots),
+    ...(spec.tuning.slots !== undefined && { WORKER_ACTIVITY_SLOTS: String(spec.tuning.slots) }),
     DB_POOL_SIZE: String(spec.tuning.dbPool),
     BENCH_NOOP_INVOICES: String(spec.n),
     ...(spec.nodeOptions ? { NODE_OPTIONS: spec.nodeOptions } : {}),
@@ -368,7 +369,10 @@ function baseResult(spec: ScenarioSpec, processed: number, wallSeconds: number):
     workerRate: spec.workerRate ?? spec.rateLimit,
     workers: spec.kind === 'sequential' ? 0 : spec.workers,
     runtime: spec.runtime,
-    tuning: { ...spec.tuning, concurrency: runConcurrency(spec), concurrencyDerived: spec.tuning.concurrency === undefined },
+    tuning: {
+      ...spec.tuning, concurrency: runConcurrency(spec), concurrencyDerived: spec.tuning.concurrency === undefined,
+      slots: spec.tuning.slots ?? activitySlotsForChargeRate(workerRateOf(spec)),
+    },
     wallSeconds: round(wallSeconds, 2),
     invoicesPerSecond: round(rate, 2),
     rateLimitBound: round(b, 2),

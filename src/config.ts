@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resolveMysqlTls, type MysqlTls } from './db/tls';
 import { DEFAULT_NETWORK_RULES, resolveNetworkRules, type NetworkRuleOverrides, type NetworkRuleTable } from './billing/network-rules';
+import { activitySlotsForChargeRate } from './charge-concurrency';
 import { TASK_QUEUE } from './shared';
 import { parseCodecEnv } from './codec/config';
 import type { CodecConfig } from './codec/data-converter';
@@ -97,7 +98,7 @@ export interface AppConfig {
    * (STRIPE_RATE_LIMIT_PER_SECOND). Lookups keep their own endpoints' 25/s (src/stripe/lookup-limit.ts).
    */
   stripeRateLimitPerSecond: number;
-  /** Concurrent activities per worker process. */
+  /** Concurrent activities per worker process (default: a run's charges at the rate, plus 25). */
   workerActivitySlots: number;
   /** Where 3-D Secure notifications are POSTed, signed; unset: the log only. */
   notifyWebhook?: { url: string; secret: string };
@@ -217,7 +218,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     // Not the account's global 100/s (live): each endpoint has its own 25/s unless Stripe raised it.
     stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND,
-    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? 100,
+    // One run's charges at that rate plus room for the rest: raising the rate raises both.
+    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? activitySlotsForChargeRate(e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND),
     ...(e.NOTIFY_WEBHOOK_URL && e.NOTIFY_WEBHOOK_SECRET
       ? { notifyWebhook: Object.defineProperty({ url: e.NOTIFY_WEBHOOK_URL }, 'secret', { value: e.NOTIFY_WEBHOOK_SECRET, enumerable: false }) as { url: string; secret: string } }
       : {}),

@@ -61,6 +61,11 @@ describe('configuration', () => {
     assert.equal(loadConfig({ ...live, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_RATE_LIMIT_PER_SECOND: '100' }).stripeRateLimitPerSecond, 100);
     assert.match(problems({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '0' }).join(), /^STRIPE_RATE_LIMIT_PER_SECOND/);
   });
+  it("sizes the worker's activity slots from the charge rate unless WORKER_ACTIVITY_SLOTS is set", () => {
+    assert.equal(loadConfig(good).workerActivitySlots, 100);
+    assert.equal(loadConfig({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '100' }).workerActivitySlots, 175, "a run's 150 charges and 25 more");
+    assert.equal(loadConfig({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '100', WORKER_ACTIVITY_SLOTS: '60' }).workerActivitySlots, 60);
+  });
   it('never serialises or inspects the secret key', () => {
     const c = loadConfig(good);
     assert.equal(c.stripe.secretKey, good.STRIPE_SECRET_KEY);

@@ -11,6 +11,8 @@ import type { HeldClaims } from '../../src/activities/held-claims';
 import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import type { InvoiceRef } from '../../src/shared';
 import type { Pool } from '../../src/db/pool';
+import { activitySlotsForChargeRate } from '../../src/charge-concurrency';
+import { STRIPE_ENDPOINT_DEFAULT_PER_SECOND } from '../../src/config';
 
 function intEnv(name: string, fallback: number): number {
   const v = Number(process.env[name]);
@@ -40,7 +42,7 @@ function noopActivities(): Record<string, (...args: never[]) => Promise<unknown>
   // the report's retry backoff, seconds, to the ceiling's wall time).
   out.describeHeldClaims = (): Promise<HeldClaims> => Promise.resolve({ count: 0, holders: [] });
   // The run derives its concurrency from the rate, as against the real worker.
-  out.workerSettings = (): Promise<WorkerSettings> => Promise.resolve({ chargeRatePerSecond: Number(process.env.STRIPE_RATE_LIMIT_PER_SECOND ?? 25) });
+  out.workerSettings = (): Promise<WorkerSettings> => Promise.resolve({ chargeRatePerSecond: Number(process.env.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND) });
   out.chargeInvoice = (input: ChargeInvoiceInput): Promise<InvoiceRunResult> =>
     Promise.resolve({ invoice_id: input.invoiceId, status: 'paid', payment_intent_id: `pi_noop_${input.invoiceId}`, amount_cents: 5000, currency: 'usd' });
   return out;
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
       workflowsPath: require.resolve('./workflows'),
       activities: noopActivities(),
       ...(rate ? { maxTaskQueueActivitiesPerSecond: Number(rate) } : {}),
-      maxConcurrentActivityTaskExecutions: intEnv('WORKER_ACTIVITY_SLOTS', 100),
+      maxConcurrentActivityTaskExecutions: intEnv('WORKER_ACTIVITY_SLOTS', activitySlotsForChargeRate(Number(rate ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND))),
     });
     console.log(`worker polling task queue "${taskQueue}" on ${address} (no-op activities, ${total} synthetic invoices)`);
     await worker.run();

@@ -14,7 +14,7 @@ import { chargeEach, previewEach } from './charge-steps';
 import { forEachPage, openRun, summarize, type ChargeRunInput, type ChargeRunSummary } from './charge-run';
 
 export type { ChargeRunInput, ChargeRunProgress, ChargeRunSummary } from './charge-run';
-export { concurrencyForChargeRate, DEFAULTS, progressQuery } from './charge-run';
+export { DEFAULTS, progressQuery } from './charge-run';
 
 export async function chargePendingInvoices(input: ChargeRunInput = {}): Promise<ChargeRunSummary> {
   const run = await openRun(input);

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { concurrencyForChargeRate, DEFAULT_CHARGE_CONCURRENCY } from '../charge-concurrency';
 import type { HeldClaims } from '../activities/held-claims';
 import type { InvoiceRunResult } from '../billing/run-outcome';
 import { SYSTEMIC_STRIPE_ERROR, type InvoiceRef } from '../shared';
@@ -88,37 +89,12 @@ export const progressQuery = defineQuery<ChargeRunProgress>('progress');
 
 export const DEFAULTS = {
   pageSize: 200,
-  /**
-   * Charges in flight at the default 25/s (and the least `concurrencyForChargeRate` gives). 25/s
-   * needs ~8 at ~300 ms per PaymentIntent, plus the claim, the record and Temporal's dispatch
-   * around each call, which grow when the CPU is busy: 75 holds the limit with headroom
-   * (BENCHMARKS.md; 50 reached ~90 %).
-   */
-  concurrency: 75,
+  /** At the default 25/s; a run without the input derives it from the worker's rate. */
+  concurrency: DEFAULT_CHARGE_CONCURRENCY,
   maxResultsInSummary: 1000,
   /** Stay far below Temporal's 51,200-event limit; the server also suggests continue-as-new. */
   maxHistoryEvents: 8000,
 } as const;
-
-/**
- * Seconds of a charge's whole cycle (task-queue wait, claim, PaymentIntent, record, workflow
- * task) that the derived concurrency covers at the worker's rate. Measured ~0.8 s at 100/s on
- * 2 cores; 1.5 s leaves headroom for a busy machine (BENCHMARKS.md: 150 in flight reached 98.2 %
- * of 100/s, 75 only 92.6 %).
- */
-export const CHARGE_CYCLE_HEADROOM_SECONDS = 1.5;
-
-/**
- * The most a derived concurrency reaches: every charge in flight is a pending activity of the
- * run, and Temporal fails a workflow's new activities past 2,000 pending (limit.numPendingActivities).
- */
-export const MAX_DERIVED_CONCURRENCY = 500;
-
-/** The default concurrency for a task queue held to `chargeRatePerSecond` charges per second. */
-export function concurrencyForChargeRate(chargeRatePerSecond: number): number {
-  const wanted = Number.isFinite(chargeRatePerSecond) && chargeRatePerSecond > 0 ? Math.ceil(chargeRatePerSecond * CHARGE_CYCLE_HEADROOM_SECONDS) : 0;
-  return Math.min(MAX_DERIVED_CONCURRENCY, Math.max(DEFAULTS.concurrency, wanted));
-}
 
 // Local: the worker answers from its own config, outside the rate-limited task queue.
 const { workerSettings } = proxyLocalActivities<Activities>({

@@ -7,7 +7,8 @@ import type { InvoiceRunResult } from '../../src/billing/run-outcome';
 import type { InvoiceRef } from '../../src/shared';
 import { SYSTEMIC_STRIPE_ERROR } from '../../src/shared';
 import { chargePendingInvoices, progressQuery } from '../../src/workflows';
-import { concurrencyForChargeRate, DEFAULTS } from '../../src/workflows/charge-pending-invoices';
+import { activitySlotsForChargeRate, concurrencyForChargeRate } from '../../src/charge-concurrency';
+import { DEFAULTS } from '../../src/workflows/charge-pending-invoices';
 import { getTestStack, STACK_START_TIMEOUT_MS } from '../support/stack';
 import { createTestWorker, testEnvironment, uniqueTaskQueue, workflowBundle } from '../support/temporal';
 
@@ -213,7 +214,7 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
   });
 });
 
-describe('concurrencyForChargeRate', () => {
+describe('charge concurrency from the charge rate', () => {
   it('covers 1.5 s of charges at the rate, at least the default and at most 500', () => {
     assert.equal(concurrencyForChargeRate(25), DEFAULTS.concurrency);
     assert.equal(concurrencyForChargeRate(50), 75);
@@ -222,5 +223,10 @@ describe('concurrencyForChargeRate', () => {
     assert.equal(concurrencyForChargeRate(1000), 500);
     assert.equal(concurrencyForChargeRate(0), DEFAULTS.concurrency);
     assert.equal(concurrencyForChargeRate(Number.NaN), DEFAULTS.concurrency);
+  });
+
+  it("gives a worker slots for one run's charges and 25 more", () => {
+    assert.equal(activitySlotsForChargeRate(25), 100);
+    assert.equal(activitySlotsForChargeRate(100), 175);
   });
 });
