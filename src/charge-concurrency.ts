@@ -12,12 +12,13 @@
 export const DEFAULT_CHARGE_CONCURRENCY = 75;
 
 /**
- * Seconds of a charge's whole cycle (task-queue wait, claim, PaymentIntent, record, workflow
- * task) that the derived concurrency covers at the rate. Measured ~0.8 s at 100/s on 2 cores;
- * 1.5 s leaves headroom for a busy machine (BENCHMARKS.md: 150 in flight reached 98.2 % of
- * 100/s, 75 only 92.6 %).
+ * Seconds of charges at the rate that a run keeps in flight. A charge's cycle outside the queue
+ * (claim, PaymentIntent, record, workflow task) is ~0.8 s at 100/s on 2 cores, so less starves
+ * the rate limit (75 at 100/s: 92.6 %); more only lengthens the backlog in the rate-limited queue,
+ * which delays even the priority-2 charges of a busy customer's lane, and that lane becomes the
+ * critical path (150: 93.8–96 %; 110 and 120: 99.6–100 %; BENCHMARKS.md).
  */
-export const CHARGE_CYCLE_HEADROOM_SECONDS = 1.5;
+export const CHARGE_CYCLE_HEADROOM_SECONDS = 1.2;
 
 /**
  * The most the derivation gives: every charge in flight is a pending activity of the run, and

@@ -63,7 +63,7 @@ describe('configuration', () => {
   });
   it("sizes the worker's activity slots from the charge rate unless WORKER_ACTIVITY_SLOTS is set", () => {
     assert.equal(loadConfig(good).workerActivitySlots, 100);
-    assert.equal(loadConfig({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '100' }).workerActivitySlots, 175, "a run's 150 charges and 25 more");
+    assert.equal(loadConfig({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '100' }).workerActivitySlots, 145, "a run's 120 charges and 25 more");
     assert.equal(loadConfig({ ...good, STRIPE_RATE_LIMIT_PER_SECOND: '100', WORKER_ACTIVITY_SLOTS: '60' }).workerActivitySlots, 60);
   });
   it('never serialises or inspects the secret key', () => {

@@ -26,7 +26,7 @@ export interface ChargeRunInput {
   pageSize?: number;
   /**
    * How many charges are in flight at once. Default: derived from the worker's charge rate
-   * (`concurrencyForChargeRate`), 75 at the default 25/s, 150 at 100/s.
+   * (`concurrencyForChargeRate`), 75 at the default 25/s, 120 at 100/s.
    */
   concurrency?: number;
   /** List what would be charged or skipped; no Stripe call, no DB write. */
