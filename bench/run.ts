@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createPool } from '../src/db/pool';
 import { DEFAULTS } from '../src/workflows/charge-pending-invoices';
 import { formatTable } from './report';
@@ -44,6 +44,7 @@ interface Options {
   workerNodeOptions?: string;
   tsx: boolean;
   cluster: boolean;
+  serverDb: 'file' | 'memory';
 }
 
 const int = (v: string) => {
@@ -66,7 +67,8 @@ const program = new Command('bench')
   .option('--partitions <n>', 'task-queue partitions on the bench server (matching.numTaskqueue{Read,Write}Partitions; default 1)', int)
   .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker processes, e.g. --max-old-space-size=256')
   .option('--tsx', 'run the workers under tsx (npm run worker) instead of compiled JS', false)
-  .option('--cluster', 'wf-300 and noop-100 on the dev server and on a Temporal cluster (separate services, PostgreSQL, mTLS)', false)
+  .option('--cluster', 'wf-300 and noop-100 on the dev server and on a Temporal cluster (separate services, PostgreSQL, mTLS); with --limits: the 100/s rows on the cluster too', false)
+  .addOption(new Option('--server-db <where>', "the dev server's SQLite: on disk (as `npm run stack` runs it) or in memory (no disk writes)").choices(['file', 'memory']).default('file'))
   .option('--keep', 'keep the stack data directory', false);
 
 function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
@@ -91,6 +93,13 @@ function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
         { ...base, ...at(25), name: 'wf-300-25', kind: 'workflow', n, oneCustomerInvoices: 30, workerDefaultRate: true, sequentialRef: 'seq-300', noopRef: 'noop-25' },
         { ...base, ...at(100), name: 'noop-100', kind: 'noop', n: o.quick ? 600 : 2000 },
         { ...base, ...at(100), name: 'wf-300-100', kind: 'workflow', n, oneCustomerInvoices: 30, sequentialRef: 'seq-300', noopRef: 'noop-100' },
+        // --cluster: the raised 100/s again on the production topology (PostgreSQL, mTLS).
+        ...(o.cluster
+          ? [
+            { ...base, ...at(100), name: 'noop-100-cluster', kind: 'noop' as const, n: o.quick ? 600 : 2000, cluster: true },
+            { ...base, ...at(100), name: 'wf-300-100-cluster', kind: 'workflow' as const, n, oneCustomerInvoices: 30, sequentialRef: 'seq-300', noopRef: 'noop-100-cluster', cluster: true },
+          ]
+          : []),
       ],
     };
   }
@@ -167,8 +176,8 @@ async function main(): Promise<void> {
 
   const log = (line: string) => console.log(line);
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'invoice-bench-'));
-  const info = { startedAt: new Date().toISOString(), suite, workers: `${o.tsx ? 'node --import tsx src/worker.ts' : 'node lib/bench-worker/src/worker.js (tsc output)'} ${workerNodeFlags().join(' ')}`.trim(), partitions: o.partitions ?? 1, machine: machine() };
-  log(`bench ${suite}: ${specs.map((s) => s.name).join(', ')} (load average ${info.machine.loadAverageAtStart})`);
+  const info = { startedAt: new Date().toISOString(), suite, workers: `${o.tsx ? 'node --import tsx src/worker.ts' : 'node lib/bench-worker/src/worker.js (tsc output)'} ${workerNodeFlags().join(' ')}`.trim(), partitions: o.partitions ?? 1, serverDb: o.serverDb, machine: machine() };
+  log(`bench ${suite}: ${specs.map((s) => s.name).join(', ')} (dev server SQLite: ${o.serverDb}; load average ${info.machine.loadAverageAtStart})`);
   if (!o.tsx) {
     log('compiling the workers (tsc)…');
     compileWorkers();
@@ -177,7 +186,7 @@ async function main(): Promise<void> {
   // One task-queue partition on the main server (see BENCHMARKS.md: the server splits the
   // task-queue rate limit evenly over the partitions); scenarios that ask for the server's
   // default get a second server without that setting, started when first needed.
-  const stack = await startBenchStack(dataDir, partitionConfig(o.partitions ?? 1));
+  const stack = await startBenchStack(dataDir, partitionConfig(o.partitions ?? 1), o.serverDb);
   const db = createPool(stack.mysql.url, { connectionLimit: 4 });
   const results: ScenarioResult[] = [];
   const extraServers: TemporalServer[] = [];
@@ -200,7 +209,7 @@ async function main(): Promise<void> {
       }
       if (!ctx) {
         log(`starting a second Temporal server (${key === 'default' ? 'default partitions' : `${key} partitions`})…`);
-        const server = await startTemporalServer({ dataDir: path.join(dataDir, `temporal-${key}`), ui: false, dynamicConfig: key === 'default' ? {} : partitionConfig(key) });
+        const server = await startTemporalServer({ dataDir: path.join(dataDir, `temporal-${key}`), ui: false, dynamicConfig: key === 'default' ? {} : partitionConfig(key), ...(o.serverDb === 'memory' && { inMemory: true }) });
         extraServers.push(server);
         ctx = await openContext({ ...stack, temporal: server, env: { ...stack.env, TEMPORAL_ADDRESS: server.address } }, db, logDir, log);
         contexts.set(key, ctx);

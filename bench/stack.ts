@@ -7,12 +7,13 @@ import { startStack, type Stack } from '../dev/stack/stack';
 import { DEFAULT_API_KEY } from '../dev/stripe-simulator';
 import { BENCH_LIVE_KEY } from './scenarios';
 
-export function startBenchStack(dataDir: string, dynamicConfig: Record<string, unknown>): Promise<Stack> {
+export function startBenchStack(dataDir: string, dynamicConfig: Record<string, unknown>, temporalDb: 'file' | 'memory' = 'file'): Promise<Stack> {
   return startStack({
     dataDir,
     freePorts: true,
     ui: false,
     temporalDynamicConfig: dynamicConfig,
+    temporalDb,
     simulatorRequestLog: false,
     // The bench sets the rate limit and latency per scenario.
     stripe: { rateLimitPerSecond: 100, apiKeys: [DEFAULT_API_KEY, BENCH_LIVE_KEY] },

@@ -35,6 +35,8 @@ export interface StackOptions {
   simulatorRequestLog?: boolean;
   /** The Temporal dev server's dynamic config, e.g. lower continue-as-new thresholds. */
   temporalDynamicConfig?: Record<string, unknown>;
+  /** The dev server's SQLite: on disk under dataDir (default) or in memory. */
+  temporalDb?: 'file' | 'memory';
   /** Progress messages (default: silent). */
   log?: (message: string) => void;
 }
@@ -82,6 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       uiPort: ports.temporalUi,
       ui,
       dynamicConfig: options.temporalDynamicConfig,
+      ...(options.temporalDb === 'memory' && { inMemory: true }),
     }),
     startMariaDb({
       dataDir: path.join(dataDir, 'mysql'),

@@ -32,6 +32,8 @@ export interface TemporalServerOptions {
   uiPort?: number;
   /** Persistent state; default `<dataDir>/temporal.db`. Workflows survive restarts. */
   dbFile?: string;
+  /** SQLite in memory instead: nothing survives a restart, no disk writes (bench --server-db memory). */
+  inMemory?: boolean;
   /** Created at launch besides `default`; readiness waits for it. Default `default`. */
   namespace?: string;
   /** Serve the Web UI (default true). */
@@ -76,7 +78,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   const logFile = options.logFile ?? path.join(options.dataDir, 'temporal.log');
   const address = `${HOST}:${port}`;
 
-  const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), '--db-filename', dbFile];
+  const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), ...(options.inMemory ? [] : ['--db-filename', dbFile])];
   args.push('--log-level', 'warn');
   if (uiPort !== undefined) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
