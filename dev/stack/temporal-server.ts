@@ -80,6 +80,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
 
   const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), ...(options.inMemory ? [] : ['--db-filename', dbFile])];
   args.push('--log-level', 'warn');
+  // Dev/test speed over durability, as the private MariaDB: write-ahead log, no fsync per commit.
+  // Survives a killed server (the chaos tests kill it), not a machine crash. The default rollback
+  // journal fsyncs every commit, and on this VM's disk that made 100/s runs stall (BENCHMARKS.md).
+  if (!options.inMemory) args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   if (uiPort !== undefined) args.push('--ui-port', String(uiPort), '--ui-disable-news-fetch');
   else args.push('--headless');
   if (uiPort !== undefined && options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
