@@ -68,7 +68,7 @@ const program = new Command('bench')
   .option('--worker-node-options <flags>', 'NODE_OPTIONS for the worker processes, e.g. --max-old-space-size=256')
   .option('--tsx', 'run the workers under tsx (npm run worker) instead of compiled JS', false)
   .option('--cluster', 'wf-300 and noop-100 on the dev server and on a Temporal cluster (separate services, PostgreSQL, mTLS); with --limits: the 100/s rows on the cluster too', false)
-  .addOption(new Option('--server-db <where>', "the dev server's SQLite: on disk (as `npm run stack` runs it) or in memory (no disk writes)").choices(['file', 'memory']).default('file'))
+  .addOption(new Option('--server-db <where>', "the dev server's SQLite: on disk, WAL (as `npm run stack` runs it), or in memory (no disk writes)").choices(['file', 'memory']).default('file'))
   .option('--keep', 'keep the stack data directory', false);
 
 function plan(o: Options): { suite: string; specs: ScenarioSpec[] } {
