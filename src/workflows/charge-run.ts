@@ -4,7 +4,7 @@
  * progress query and the summary. No I/O here: listing is an activity.
  */
 import {
-  ApplicationFailure, condition, continueAsNew, defineQuery, log, proxyActivities, setCurrentDetails, setHandler, upsertMemo,
+  ApplicationFailure, condition, continueAsNew, defineQuery, isCancellation, log, proxyActivities, setCurrentDetails, setHandler, upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -160,6 +160,7 @@ async function resolveConcurrency(input: ChargeRunInput): Promise<number> {
   try {
     return concurrencyForChargeRate((await workerSettings()).chargeRatePerSecond);
   } catch (err) {
+    if (isCancellation(err)) throw err;
     log.warn('could not read the worker\'s charge rate; using the default concurrency', {
       concurrency: DEFAULTS.concurrency, error: err instanceof Error ? err.message : String(err),
     });
