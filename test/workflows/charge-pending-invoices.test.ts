@@ -46,6 +46,20 @@ function fakeActivities(ids: number[], charge: (input: ChargeInvoiceInput) => Pr
 const paid = (invoiceId: number): InvoiceRunResult => ({ invoice_id: invoiceId, status: 'paid', payment_intent_id: `pi_${invoiceId}`, amount_cents: 5000, currency: 'usd' });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** A charge that takes `ms` and pays, counting the most charges in flight at once. */
+function slowCharges(ms: number) {
+  let inFlight = 0;
+  let max = 0;
+  const charge = async ({ invoiceId }: ChargeInvoiceInput): Promise<InvoiceRunResult> => {
+    inFlight += 1;
+    max = Math.max(max, inFlight);
+    await new Promise((r) => setTimeout(r, ms));
+    inFlight -= 1;
+    return paid(invoiceId);
+  };
+  return { charge, maxInFlight: () => max };
+}
+
 describe('chargePendingInvoices workflow (real dev server, fake activities)', function () {
   this.timeout(120_000);
   let env: TestWorkflowEnvironment;
@@ -79,39 +93,25 @@ describe('chargePendingInvoices workflow (real dev server, fake activities)', fu
   });
 
   it('never has more than `concurrency` charges in flight', async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const { activities } = fakeActivities(range(20), async ({ invoiceId }) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 50));
-      inFlight -= 1;
-      return paid(invoiceId);
-    });
+    const slow = slowCharges(50);
+    const { activities } = fakeActivities(range(20), slow.charge);
     // The input wins over what the worker's rate would give (120 at 100/s).
     activities.workerSettings = async () => ({ chargeRatePerSecond: 100 });
     const summary = await run(activities, { concurrency: 3, pageSize: 7 });
     assert.equal(summary.totals.paid, 20);
-    assert.equal(maxInFlight, 3);
+    assert.equal(slow.maxInFlight(), 3);
     assert.equal(summary.concurrency, 3);
   });
 
   it("derives its concurrency from the worker's charge rate when the input sets none", async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
+    const slow = slowCharges(1_500);
     // Each invoice its own customer, so only the concurrency bounds what is in flight.
-    const { activities } = fakeActivities(range(220), async ({ invoiceId }) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((r) => setTimeout(r, 1_500));
-      inFlight -= 1;
-      return paid(invoiceId);
-    }, (id) => id);
+    const { activities } = fakeActivities(range(220), slow.charge, (id) => id);
     activities.workerSettings = async () => ({ chargeRatePerSecond: 100 });
     const summary = await run(activities, {}, 200);
     assert.equal(summary.totals.paid, 220);
     assert.equal(summary.concurrency, 120);
-    assert.equal(maxInFlight, 120, 'a raised 100/s limit keeps 120 charges in flight, not the default 75');
+    assert.equal(slow.maxInFlight(), 120, 'a raised 100/s limit keeps 120 charges in flight, not the default 75');
   });
 
   it('falls back to the default concurrency when the worker cannot say its rate', async () => {
