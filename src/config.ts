@@ -206,6 +206,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
+  // Not the account's global 100/s (live): each endpoint has its own 25/s unless Stripe raised it.
+  const chargeRate = e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND;
   return {
     temporal: temporalConfig(temporal),
     mysqlUrl: e.MYSQL_URL,
@@ -216,10 +218,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       { apiBase: e.STRIPE_API_BASE ? new URL(e.STRIPE_API_BASE) : undefined, timeoutMs: e.STRIPE_TIMEOUT_MS ?? 20_000 },
       e.STRIPE_SECRET_KEY,
     ),
-    // Not the account's global 100/s (live): each endpoint has its own 25/s unless Stripe raised it.
-    stripeRateLimitPerSecond: e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND,
+    stripeRateLimitPerSecond: chargeRate,
     // One run's charges at that rate plus room for the rest: raising the rate raises both.
-    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? activitySlotsForChargeRate(e.STRIPE_RATE_LIMIT_PER_SECOND ?? STRIPE_ENDPOINT_DEFAULT_PER_SECOND),
+    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS ?? activitySlotsForChargeRate(chargeRate),
     ...(e.NOTIFY_WEBHOOK_URL && e.NOTIFY_WEBHOOK_SECRET
       ? { notifyWebhook: Object.defineProperty({ url: e.NOTIFY_WEBHOOK_URL }, 'secret', { value: e.NOTIFY_WEBHOOK_SECRET, enumerable: false }) as { url: string; secret: string } }
       : {}),
